@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The router: an embeddable engine that classifies, prioritizes and routes.
+ *
+ * Life cycle: smsr_router_create() from a configuration, smsr_router_start()
+ * (starts the worker threads), submit from any number of host threads,
+ * smsr_router_stop() (joins the workers: every accepted message not yet final
+ * ends with a failed event, reason router_stopped), smsr_router_destroy().
+ *
+ * Thread context: submit, channel and stats calls may be made from any host
+ * thread, concurrently. Status events are delivered by calling the host's
+ * callback on the router's worker threads (several workers may call it at
+ * once; events of one message come from one worker, in order). The callback
+ * must not block and must not call smsr_router_stop()/destroy().
+ */
+#ifndef SMSR_ROUTER_H
+#define SMSR_ROUTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "channel.h"
+#include "config.h"
+#include "msg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct smsr_router;
+
+typedef void smsr_event_cb(void *arg, const struct smsr_event *ev);
+
+struct smsr_router_opts {
+	smsr_event_cb *on_event;  /* may be NULL: no events */
+	void *arg;                /* passed to @on_event */
+	uint32_t event_mask;      /* SMSR_EV_MASK() bits; 0 means SMSR_EV_ALL */
+	unsigned workers;         /* 0: from the configuration (default 1) */
+	/* Extra channel drivers (borrowed; must outlive the router). "sim" is built in. */
+	const struct smsr_driver *const *drivers;
+	size_t ndrivers;
+};
+
+/*
+ * Create a router from @cfg (borrowed; NULL means the embedded default).
+ * @opts may be NULL. Returns 0 or -SMSR_ECONFIG / -SMSR_ENODRIVER /
+ * -SMSR_ENOMEM; on failure nothing is left allocated.
+ */
+SMSR_API int smsr_router_create(struct smsr_router **out, const struct smsr_config *cfg,
+				const struct smsr_router_opts *opts);
+
+/* Open the channels and start the workers. -SMSR_ESTATE if already started. */
+SMSR_API int smsr_router_start(struct smsr_router *r);
+
+/*
+ * Stop accepting, stop the workers and close the channels. Messages still
+ * queued or awaiting an answer end with a failed event (router_stopped).
+ * Blocks until the workers have exited. Idempotent.
+ */
+SMSR_API int smsr_router_stop(struct smsr_router *r);
+
+/* Free everything. Stops first if needed. */
+SMSR_API void smsr_router_destroy(struct smsr_router *r);
+
+/*
+ * Submit one message (@msg borrowed for the call). Returns 0 and fills
+ * @res (may be NULL) with the id, or returns the rejection reason (also in
+ * @res->status): -SMSR_EBADNUMBER, -SMSR_EBADUTF8, -SMSR_ENOCHANNEL,
+ * -SMSR_EBUSY (lanes full: retry later) and so on. Never blocks.
+ */
+SMSR_API int smsr_router_submit(struct smsr_router *r, const struct smsr_msg *msg,
+				struct smsr_result *res);
+
+/*
+ * Submit @n messages; @res[i] (@res required) gets each one's result.
+ * Returns the number accepted, or a negative code if none could be
+ * considered (-SMSR_ENOTRUNNING, -SMSR_EINVAL). Cheaper per message than
+ * single submits: hand-offs to the workers are batched.
+ */
+SMSR_API int smsr_router_submit_batch(struct smsr_router *r, const struct smsr_msg *msgs,
+				      size_t n, struct smsr_result *res);
+
+enum smsr_chan_state {
+	SMSR_CHAN_UP = 0,
+	SMSR_CHAN_DOWN = 1,   /* the transport says so */
+	SMSR_CHAN_PAUSED = 2, /* an operator said so */
+	SMSR_CHAN_DRAINING = 3,
+};
+
+struct smsr_channel_info {
+	char name[32];
+	char driver[16];
+	int32_t index;
+	uint8_t state;       /* enum smsr_chan_state */
+	uint8_t pad[3];
+	int32_t down_reason; /* -SMSR_E* when down */
+	uint32_t tps;        /* granted segments per second, 0 unlimited */
+	uint32_t window;
+	uint32_t inflight;   /* submits awaiting the carrier's answer */
+	uint32_t awaiting_dlr;
+	uint64_t queued[SMSR_NCLASS]; /* per lane, index class - 1 */
+	uint64_t submitted, accepted, delivered, failed, expired, throttled;
+	double price;        /* per segment */
+};
+
+/*
+ * Fill up to @max entries of @out with the channels' states and counters.
+ * Returns the number of channels (which may exceed @max).
+ */
+SMSR_API int smsr_router_channels(struct smsr_router *r, struct smsr_channel_info *out,
+				  size_t max);
+
+/* Find a channel's index by @name; -SMSR_ENOTFOUND. */
+SMSR_API int smsr_router_channel_find(struct smsr_router *r, const char *name);
+
+/* Operator pause/resume: a paused channel takes no new messages and sends nothing. */
+SMSR_API int smsr_router_channel_pause(struct smsr_router *r, int index);
+SMSR_API int smsr_router_channel_resume(struct smsr_router *r, int index);
+
+/*
+ * Pass a control to the channel's driver (e.g. the sim driver's
+ * "fault" = "down" | "blackhole" | "throttle" | "reject" | "none"). Runs on
+ * the channel's worker; returns once queued (0) or -SMSR_ENOTFOUND /
+ * -SMSR_EINVAL. The driver's own answer is reported by a later state change.
+ */
+SMSR_API int smsr_router_channel_ctl(struct smsr_router *r, int index, const char *key,
+				     const char *value);
+
+struct smsr_stats {
+	uint64_t submitted;    /* submit attempts */
+	uint64_t accepted;
+	uint64_t rejected;
+	uint64_t rejected_by_reason[32]; /* index: code - SMSR_EINVAL */
+	uint64_t queued_now;   /* in lanes */
+	uint64_t inflight_now; /* handed to drivers, no final state yet */
+	uint64_t delivered, failed, expired;
+	uint64_t by_class[SMSR_NCLASS]; /* accepted per class */
+	uint64_t stale_reports; /* driver reports for unknown tokens */
+};
+
+/* A snapshot of the router's counters (eventually consistent). */
+SMSR_API int smsr_router_stats(struct smsr_router *r, struct smsr_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
