@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The router's life cycle and administration: create from a configuration,
+ * start and stop the workers, channel controls and statistics. The hot
+ * paths live in router_submit.c (host side) and router_worker.c /
+ * router_chan.c (worker side).
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "router_int.h"
+
+static const struct smsr_driver *find_driver(const struct smsr_router *r, const char *name)
+{
+	for (size_t i = 0; i < r->ndrivers; i++)
+		if (strcmp(r->drivers[i]->name, name) == 0)
+			return r->drivers[i];
+	return NULL;
+}
+
+static int setup_drivers(struct smsr_router *r, const struct smsr_router_opts *o)
+{
+	size_t n = 1 + (o ? o->ndrivers : 0);
+
+	r->drivers = calloc(n, sizeof(*r->drivers));
+	if (!r->drivers)
+		return -SMSR_ENOMEM;
+	r->drivers[r->ndrivers++] = smsr_driver_sim();
+	for (size_t i = 0; o && i < o->ndrivers; i++) {
+		const struct smsr_driver *d = o->drivers[i];
+
+		if (!d || !d->name || !d->open || !d->submit || !d->poll || !d->close)
+			return -SMSR_EINVAL;
+		if (find_driver(r, d->name))
+			return -SMSR_EEXIST;
+		r->drivers[r->ndrivers++] = d;
+	}
+	return 0;
+}
+
+static int setup_workers(struct smsr_router *r, unsigned want)
+{
+	if (want == 0)
+		want = r->cfg.workers ? r->cfg.workers : 1;
+	if (want > 64)
+		return -SMSR_EINVAL;
+	if (want > r->nchans)
+		want = (unsigned)r->nchans;
+	r->workers = calloc(want, sizeof(*r->workers));
+	if (!r->workers)
+		return -SMSR_ENOMEM;
+	for (unsigned i = 0; i < want; i++) {
+		int ret = smsr__worker_init(&r->workers[i], r, i);
+
+		r->nworkers = i + 1;
+		if (ret < 0)
+			return ret;
+		r->workers[i].chans = calloc(r->nchans / want + 1, sizeof(struct smsr_chan *));
+		if (!r->workers[i].chans)
+			return -SMSR_ENOMEM;
+	}
+	return 0;
+}
+
+static int setup_channels(struct smsr_router *r)
+{
+	r->nchans = r->cfg.nchans;
+	r->chans = calloc(r->nchans ? r->nchans : 1, sizeof(*r->chans));
+	if (!r->chans)
+		return -SMSR_ENOMEM;
+	for (size_t i = 0; i < r->nchans; i++) {
+		struct smsr_chan *c = &r->chans[i];
+
+		c->index = (uint32_t)i;
+		c->cfg = &r->cfg.chans[i];
+		c->drv = find_driver(r, c->cfg->driver);
+		if (!c->drv)
+			return -SMSR_ENODRIVER;
+		atomic_init(&c->state, SMSR_CHAN_DOWN);
+		atomic_init(&c->down_reason, -SMSR_ENOTRUNNING);
+	}
+	return 0;
+}
+
+static void assign_channels(struct smsr_router *r)
+{
+	for (size_t i = 0; i < r->nchans; i++) {
+		struct smsr__worker *w = &r->workers[i % r->nworkers];
+
+		r->chans[i].worker = w;
+		w->chans[w->nchans++] = &r->chans[i];
+	}
+}
+
+int smsr_router_create(struct smsr_router **out, const struct smsr_config *cfg,
+		       const struct smsr_router_opts *opts)
+{
+	struct smsr_config *def = NULL;
+	struct smsr__snapshot *snap;
+	struct smsr_router *r;
+	int ret;
+
+	if (!out)
+		return -SMSR_EINVAL;
+	*out = NULL;
+	if (!cfg) {
+		ret = smsr_config_create(&def);
+		if (ret < 0)
+			return ret;
+		ret = smsr_config_parse(def, smsr_config_default_text(), NULL, 0);
+		if (ret < 0)
+			goto err_def;
+		cfg = def;
+	}
+	ret = -SMSR_ENOMEM;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		goto err_def;
+	pthread_mutex_init(&r->admin_lock, NULL);
+	ck_epoch_init(&r->epoch);
+	for (unsigned i = 0; i < SMSR__EPOCH_SLOTS; i++)
+		ck_epoch_register(&r->epoch, &r->epoch_slots[i].rec, NULL);
+	if (opts) {
+		r->on_event = opts->on_event;
+		r->ev_arg = opts->arg;
+		r->ev_mask = opts->event_mask ? opts->event_mask : SMSR_EV_ALL;
+	}
+	if ((ret = smsr__cfg_copy(&r->cfg, cfg)) < 0 || (ret = smsr__arena_init(&r->arena)) < 0 ||
+	    (ret = setup_drivers(r, opts)) < 0 || (ret = setup_channels(r)) < 0 ||
+	    (ret = setup_workers(r, opts ? opts->workers : 0)) < 0)
+		goto err_router;
+	if (r->nchans == 0 || r->cfg.nroutes == 0) {
+		ret = -SMSR_ECONFIG;
+		goto err_router;
+	}
+	assign_channels(r);
+	ret = smsr__snap_build(r, &snap);
+	if (ret < 0)
+		goto err_router;
+	smsr__snap_publish(r, snap);
+	smsr_config_destroy(def);
+	*out = r;
+	return 0;
+err_router:
+	smsr_router_destroy(r);
+err_def:
+	smsr_config_destroy(def);
+	return ret;
+}
+
+static void close_all(struct smsr_router *r)
+{
+	for (size_t i = 0; i < r->nchans; i++)
+		smsr__chan_close(&r->chans[i]);
+}
+
+int smsr_router_start(struct smsr_router *r)
+{
+	int ret = 0;
+
+	if (!r)
+		return -SMSR_EINVAL;
+	pthread_mutex_lock(&r->admin_lock);
+	if (atomic_load(&r->running) || r->stopped) {
+		ret = -SMSR_ESTATE;
+		goto out;
+	}
+	for (size_t i = 0; i < r->nchans; i++) {
+		r->chans[i].worker->now = smsr__now_ns();
+		ret = smsr__chan_open(r, &r->chans[i]);
+		if (ret < 0)
+			goto err_open;
+	}
+	atomic_store(&r->running, 1);
+	for (unsigned i = 0; i < r->nworkers; i++) {
+		ret = smsr__worker_start(&r->workers[i]);
+		if (ret < 0)
+			goto err_threads;
+	}
+	goto out;
+err_threads:
+	atomic_store(&r->running, 0);
+	for (unsigned i = 0; i < r->nworkers; i++)
+		smsr__worker_join(&r->workers[i]);
+err_open:
+	close_all(r);
+	r->stopped = true;
+out:
+	pthread_mutex_unlock(&r->admin_lock);
+	return ret;
+}
+
+int smsr_router_stop(struct smsr_router *r)
+{
+	if (!r)
+		return -SMSR_EINVAL;
+	pthread_mutex_lock(&r->admin_lock);
+	if (atomic_exchange(&r->running, 0)) {
+		/* Let submit calls already inside finish their hand-off, so the
+		 * workers see every accepted message before they stop. */
+		while (atomic_load(&r->active) != 0)
+			sched_yield();
+		for (unsigned i = 0; i < r->nworkers; i++)
+			smsr__worker_join(&r->workers[i]);
+		r->stopped = true;
+	}
+	pthread_mutex_unlock(&r->admin_lock);
+	return 0;
+}
+
+void smsr_router_destroy(struct smsr_router *r)
+{
+	if (!r)
+		return;
+	smsr_router_stop(r);
+	close_all(r);
+	smsr__snap_free(atomic_load(&r->snap));
+	for (unsigned i = 0; i < r->nworkers; i++)
+		smsr__worker_fini(&r->workers[i]);
+	for (size_t i = 0; i < r->nchans; i++)
+		free(r->chans[i].slots);
+	free(r->workers);
+	free(r->chans);
+	free(r->drivers);
+	smsr__arena_fini(&r->arena);
+	smsr__cfg_free(&r->cfg);
+	pthread_mutex_destroy(&r->admin_lock);
+	free(r);
+}
+
+static uint64_t lane_depth(const struct smsr_chan *c, int li)
+{
+	return atomic_load_explicit(&c->admitted[li].v, memory_order_relaxed) -
+	       atomic_load_explicit(&c->released[li].v, memory_order_relaxed);
+}
+
+static void channel_info(const struct smsr_chan *c, struct smsr_channel_info *ci)
+{
+	memset(ci, 0, sizeof(*ci));
+	snprintf(ci->name, sizeof(ci->name), "%s", c->cfg->name);
+	snprintf(ci->driver, sizeof(ci->driver), "%s", c->cfg->driver);
+	ci->index = (int32_t)c->index;
+	ci->state = atomic_load(&c->state);
+	ci->down_reason = atomic_load(&c->down_reason);
+	ci->tps = c->cfg->tps;
+	ci->window = c->cfg->window;
+	ci->price = c->cfg->price;
+	ci->inflight = SMSR__LOAD(c->stats.inflight);
+	ci->awaiting_dlr = SMSR__LOAD(c->stats.awaiting_dlr);
+	for (int i = 0; i < SMSR_NCLASS; i++)
+		ci->queued[i] = lane_depth(c, i);
+	ci->submitted = SMSR__LOAD(c->stats.submitted);
+	ci->accepted = SMSR__LOAD(c->stats.accepted);
+	ci->delivered = SMSR__LOAD(c->stats.delivered);
+	ci->failed = SMSR__LOAD(c->stats.failed);
+	ci->expired = SMSR__LOAD(c->stats.expired);
+	ci->throttled = SMSR__LOAD(c->stats.throttled);
+}
+
+int smsr_router_channels(struct smsr_router *r, struct smsr_channel_info *out, size_t max)
+{
+	if (!r || (!out && max))
+		return -SMSR_EINVAL;
+	for (size_t i = 0; i < r->nchans && i < max; i++)
+		channel_info(&r->chans[i], &out[i]);
+	return (int)r->nchans;
+}
+
+int smsr_router_channel_find(struct smsr_router *r, const char *name)
+{
+	if (!r || !name)
+		return -SMSR_EINVAL;
+	for (size_t i = 0; i < r->nchans; i++)
+		if (strcmp(r->chans[i].cfg->name, name) == 0)
+			return (int)i;
+	return -SMSR_ENOTFOUND;
+}
+
+static int send_ctl(struct smsr_router *r, int index, int op, const char *key, const char *value)
+{
+	struct smsr__ctl *ctl;
+	int ret;
+
+	if (!r || index < 0 || (size_t)index >= r->nchans)
+		return index < 0 || !r ? -SMSR_EINVAL : -SMSR_ENOTFOUND;
+	if ((key && strlen(key) >= sizeof(ctl->key)) || (value && strlen(value) >= sizeof(ctl->value)))
+		return -SMSR_EINVAL;
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -SMSR_ENOMEM;
+	ctl->op = op;
+	ctl->chan = (uint32_t)index;
+	snprintf(ctl->key, sizeof(ctl->key), "%s", key ? key : "");
+	snprintf(ctl->value, sizeof(ctl->value), "%s", value ? value : "");
+	ret = smsr__worker_ctl(r->chans[index].worker, ctl);
+	if (ret < 0)
+		free(ctl);
+	return ret;
+}
+
+int smsr_router_channel_pause(struct smsr_router *r, int index)
+{
+	if (!r || index < 0 || (size_t)index >= r->nchans)
+		return index < 0 || !r ? -SMSR_EINVAL : -SMSR_ENOTFOUND;
+	atomic_store(&r->chans[index].state, SMSR_CHAN_PAUSED);
+	return 0;
+}
+
+int smsr_router_channel_resume(struct smsr_router *r, int index)
+{
+	struct smsr_chan *c;
+	uint8_t paused = SMSR_CHAN_PAUSED;
+
+	if (!r || index < 0 || (size_t)index >= r->nchans)
+		return index < 0 || !r ? -SMSR_EINVAL : -SMSR_ENOTFOUND;
+	c = &r->chans[index];
+	if (!atomic_compare_exchange_strong(&c->state, &paused,
+					    atomic_load(&c->down_reason) ? SMSR_CHAN_DOWN
+									 : SMSR_CHAN_UP))
+		return -SMSR_ESTATE;
+	/* Nudge the worker: it may have nothing else to wake it. */
+	return atomic_load(&r->running) ? send_ctl(r, index, 0, NULL, NULL) : 0;
+}
+
+int smsr_router_channel_ctl(struct smsr_router *r, int index, const char *key, const char *value)
+{
+	if (!key || !value)
+		return -SMSR_EINVAL;
+	return send_ctl(r, index, SMSR__CTL_DRIVER, key, value);
+}
+
+int smsr_router_stats(struct smsr_router *r, struct smsr_stats *out)
+{
+	if (!r || !out)
+		return -SMSR_EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->submitted = atomic_load(&r->n_submitted.v);
+	out->accepted = atomic_load(&r->n_accepted.v);
+	out->rejected = atomic_load(&r->n_rejected.v);
+	for (int i = 0; i < 32; i++)
+		out->rejected_by_reason[i] = atomic_load(&r->n_reason[i]);
+	for (int i = 0; i < SMSR_NCLASS; i++)
+		out->by_class[i] = atomic_load(&r->n_class[i].v);
+	for (unsigned i = 0; i < r->nworkers; i++) {
+		struct smsr__worker *w = &r->workers[i];
+
+		out->delivered += SMSR__LOAD(w->finals[0]);
+		out->failed += SMSR__LOAD(w->finals[1]);
+		out->expired += SMSR__LOAD(w->finals[2]);
+		out->stale_reports += SMSR__LOAD(w->stale_reports);
+	}
+	for (size_t i = 0; i < r->nchans; i++) {
+		for (int k = 0; k < SMSR_NCLASS; k++)
+			out->queued_now += lane_depth(&r->chans[i], k);
+		out->inflight_now += SMSR__LOAD(r->chans[i].stats.inflight) +
+				     SMSR__LOAD(r->chans[i].stats.awaiting_dlr);
+	}
+	return 0;
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The router's side of a channel: dispatching from the lanes to the driver,
+ * the in-flight table that names submits by token, and the driver's
+ * reports. Everything here runs on the worker that owns the channel.
+ *
+ * Tokens are (generation << 32 | slot). A slot's generation changes each
+ * time it is freed, so a report for a submit that already timed out (or a
+ * made-up token) finds a different generation and is ignored and counted,
+ * never applied to another message.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "router_int.h"
+
+static int slot_alloc(struct smsr_chan *c, struct smsr__rec *rec, uint64_t *token)
+{
+	uint32_t i;
+
+	if (c->free_slot != UINT32_MAX) {
+		i = c->free_slot;
+		c->free_slot = c->slots[i].next_free;
+	} else {
+		if (c->slots_used == c->nslots) {
+			uint32_t n = c->nslots ? c->nslots * 2 : 256;
+			struct smsr__slot *s = realloc(c->slots, n * sizeof(*s));
+
+			if (!s)
+				return -SMSR_ENOMEM;
+			memset(s + c->nslots, 0, (n - c->nslots) * sizeof(*s));
+			c->slots = s;
+			c->nslots = n;
+		}
+		i = c->slots_used++;
+	}
+	c->slots[i].rec = rec;
+	rec->slot = i;
+	*token = (uint64_t)c->slots[i].gen << 32 | i;
+	return 0;
+}
+
+static void slot_free(struct smsr_chan *c, uint32_t i)
+{
+	c->slots[i].rec = NULL;
+	c->slots[i].gen++;
+	c->slots[i].next_free = c->free_slot;
+	c->free_slot = i;
+}
+
+static struct smsr__rec *slot_find(struct smsr_chan *c, uint64_t token)
+{
+	uint32_t i = (uint32_t)token;
+
+	if (i >= c->slots_used || c->slots[i].gen != (uint32_t)(token >> 32) || !c->slots[i].rec) {
+		SMSR__BUMP(c->worker->stale_reports, 1);
+		return NULL;
+	}
+	return c->slots[i].rec;
+}
+
+int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c)
+{
+	const struct smsr__chan_cfg *cfg = c->cfg;
+	uint64_t seed = 0x9e3779b97f4a7c15ull * (c->index + 1);
+	int ret;
+
+	for (const char *p = cfg->name; *p; p++)
+		seed = (seed ^ (uint8_t)*p) * 0x100000001b3ull;
+	c->free_slot = UINT32_MAX;
+	smsr__lanes_init(&c->lanes, cfg, c->worker->now);
+	ret = c->drv->open(c, cfg->params, cfg->nparams, seed, &c->drv_state);
+	if (ret < 0)
+		return ret;
+	c->open = true;
+	return 0;
+}
+
+void smsr__chan_close(struct smsr_chan *c)
+{
+	if (c->open)
+		c->drv->close(c->drv_state);
+	c->open = false;
+	c->drv_state = NULL;
+}
+
+static void release_lane(struct smsr_chan *c, int cls)
+{
+	SMSR__BUMP(c->released[cls - 1].v, 1);
+}
+
+static void finish_expired(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *list)
+{
+	while (list) {
+		struct smsr__rec *next = list->next;
+
+		release_lane(c, list->cls);
+		smsr__rec_finish(w, c, list, SMSR_EV_EXPIRED, -SMSR_EEXPIRED, 0);
+		list = next;
+	}
+}
+
+/* Hand @rec to the driver. False if the driver did not take it. */
+static bool send_one(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec)
+{
+	struct smsr_submit sub;
+	uint64_t token;
+	int ret;
+
+	if (slot_alloc(c, rec, &token) < 0)
+		return false;
+	rec->state = SMSR__REC_INFLIGHT;
+	rec->deadline_ns = w->now + (uint64_t)c->cfg->submit_timeout_ms * 1000000ull;
+	sub = (struct smsr_submit){
+		.token = token,
+		.id = rec->id,
+		.recipient = rec->recipient,
+		.sender = smsr__rec_sender(rec),
+		.text = smsr__rec_text(rec),
+		.text_len = rec->text_len,
+		.cls = rec->cls,
+		.carrier = rec->carrier,
+		.segments = rec->segments,
+		.coding = rec->coding,
+	};
+	SMSR__BUMP(c->stats.inflight, 1);
+	SMSR__BUMP(c->stats.submitted, 1);
+	smsr__emit(w->r, SMSR_EV_HANDOFF, rec, 0, 0, w->now);
+	ret = c->drv->submit(c->drv_state, &sub, w->now);
+	if (ret < 0) {
+		/* Not taken: nothing was sent, so it is still queued. */
+		slot_free(c, rec->slot);
+		SMSR__BUMP(c->stats.inflight, -1);
+		SMSR__BUMP(c->stats.submitted, -1);
+		rec->state = SMSR__REC_QUEUED;
+		smsr__lanes_unsend(&c->lanes, rec);
+		SMSR__BUMP(c->released[rec->cls - 1].v, -1);
+		if (ret == -SMSR_ECHANDOWN)
+			smsr_chan_set_up(c, false, ret);
+		return false;
+	}
+	c->poll_at = 0; /* the driver may have scheduled a report */
+	return true;
+}
+
+void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c)
+{
+	uint64_t retry = 0;
+
+	c->dispatch_at = UINT64_MAX;
+	if (atomic_load_explicit(&c->state, memory_order_relaxed) != SMSR_CHAN_UP)
+		return;
+	for (int k = 0; k < SMSR__DISPATCH_BURST; k++) {
+		struct smsr__rec *expired = NULL;
+		struct smsr__rec *rec = smsr__lanes_next(&c->lanes, w->now, &retry, &expired);
+
+		finish_expired(w, c, expired);
+		if (!rec) {
+			if (retry)
+				c->dispatch_at = retry;
+			return;
+		}
+		release_lane(c, rec->cls);
+		if (!send_one(w, c, rec))
+			return;
+	}
+	c->dispatch_at = 0; /* more may be ready: come back next turn */
+}
+
+void smsr_chan_submit_done(struct smsr_chan *c, uint64_t token, int status, int op_code,
+			   const char *carrier_msgid)
+{
+	struct smsr__worker *w = c->worker;
+	struct smsr__rec *rec = slot_find(c, token);
+
+	if (!rec || rec->state != SMSR__REC_INFLIGHT) {
+		if (rec)
+			SMSR__BUMP(w->stale_reports, 1);
+		return;
+	}
+	smsr__lanes_answered(&c->lanes);
+	SMSR__BUMP(c->stats.inflight, -1);
+	if (c->dispatch_at == UINT64_MAX)
+		c->dispatch_at = 0; /* a window slot opened */
+	if (status < 0) {
+		if (status == -SMSR_ETHROTTLED)
+			SMSR__BUMP(c->stats.throttled, 1);
+		slot_free(c, rec->slot);
+		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, status, op_code);
+		return;
+	}
+	if (carrier_msgid) {
+		size_t n = strnlen(carrier_msgid, sizeof(rec->carrier_msgid) - 1);
+
+		memcpy(rec->carrier_msgid, carrier_msgid, n);
+		rec->carrier_msgid[n] = '\0';
+	}
+	rec->state = SMSR__REC_AWAIT_DLR;
+	rec->deadline_ns = w->now + (uint64_t)c->cfg->dlr_timeout_ms * 1000000ull;
+	SMSR__BUMP(c->stats.accepted, 1);
+	SMSR__BUMP(c->stats.awaiting_dlr, 1);
+	smsr__emit(w->r, SMSR_EV_SUBMITTED, rec, 0, 0, w->now);
+}
+
+void smsr_chan_dlr(struct smsr_chan *c, uint64_t token, int status, int op_code)
+{
+	struct smsr__worker *w = c->worker;
+	struct smsr__rec *rec = slot_find(c, token);
+
+	if (!rec || rec->state != SMSR__REC_AWAIT_DLR) {
+		if (rec)
+			SMSR__BUMP(w->stale_reports, 1);
+		return;
+	}
+	SMSR__BUMP(c->stats.awaiting_dlr, -1);
+	slot_free(c, rec->slot);
+	if (status == 0)
+		smsr__rec_finish(w, c, rec, SMSR_EV_DELIVERED, 0, op_code);
+	else
+		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED,
+				 status < 0 ? status : -SMSR_EUNDELIVERED, op_code);
+}
+
+void smsr_chan_set_up(struct smsr_chan *c, bool up, int reason)
+{
+	uint8_t st = atomic_load_explicit(&c->state, memory_order_relaxed);
+
+	if (st == SMSR_CHAN_PAUSED) {
+		/* Remember the link's state for when the operator resumes. */
+		atomic_store(&c->down_reason, up ? 0 : (reason ? reason : -SMSR_ECHANDOWN));
+		return;
+	}
+	atomic_store(&c->down_reason, up ? 0 : (reason ? reason : -SMSR_ECHANDOWN));
+	atomic_store(&c->state, up ? SMSR_CHAN_UP : SMSR_CHAN_DOWN);
+	if (up)
+		c->dispatch_at = 0;
+}
+
+/* Fail in-flight records whose deadline passed (or all, when @all). */
+static void sweep_slots(struct smsr__worker *w, struct smsr_chan *c, bool all, int reason)
+{
+	for (uint32_t i = 0; i < c->slots_used; i++) {
+		struct smsr__rec *rec = c->slots[i].rec;
+		int why;
+
+		if (!rec || (!all && rec->deadline_ns > w->now))
+			continue;
+		if (rec->state == SMSR__REC_INFLIGHT) {
+			smsr__lanes_answered(&c->lanes);
+			SMSR__BUMP(c->stats.inflight, -1);
+			why = all ? reason : -SMSR_ETIMEOUT;
+		} else {
+			SMSR__BUMP(c->stats.awaiting_dlr, -1);
+			why = all ? reason : -SMSR_EDLRTIMEOUT;
+		}
+		slot_free(c, i);
+		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, why, 0);
+	}
+	if (c->dispatch_at == UINT64_MAX)
+		c->dispatch_at = 0;
+}
+
+void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c)
+{
+	struct smsr__rec *expired = NULL;
+
+	smsr__lanes_expire(&c->lanes, w->now, &expired);
+	finish_expired(w, c, expired);
+	sweep_slots(w, c, false, 0);
+}
+
+void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int reason)
+{
+	struct smsr__rec *rec = smsr__lanes_take_all(&c->lanes);
+
+	while (rec) {
+		struct smsr__rec *next = rec->next;
+
+		release_lane(c, rec->cls);
+		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, reason, 0);
+		rec = next;
+	}
+	sweep_slots(w, c, true, reason);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Status events and final states.
+ *
+ * Events are built on the stack and passed to the host's callback at once;
+ * pointers in them lend the record's strings for the call only. A record
+ * reaches exactly one final state, here, and is freed right after its
+ * final event: that is the invariant "every accepted message ends in
+ * exactly one final state" in code.
+ */
+#include "router_int.h"
+
+void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
+		int reason, int op_code, uint64_t now_ns)
+{
+	struct smsr_event ev;
+
+	if (!r->on_event || !(r->ev_mask & SMSR_EV_MASK(type)))
+		return;
+	ev = (struct smsr_event){
+		.id = rec->id,
+		.ts_ns = now_ns,
+		.type = (uint8_t)type,
+		.cls = rec->cls,
+		.carrier = rec->carrier,
+		.attempt = rec->attempt,
+		.channel = rec->chan,
+		.reason = reason,
+		.op_code = op_code,
+		.carrier_msgid = rec->carrier_msgid[0] ? rec->carrier_msgid : NULL,
+		.client_ref = smsr__rec_ref(rec),
+		.recipient = rec->recipient,
+	};
+	r->on_event(r->ev_arg, &ev);
+}
+
+void smsr__rec_finish(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
+		      enum smsr_event_type type, int reason, int op_code)
+{
+	int k = type == SMSR_EV_DELIVERED ? 0 : type == SMSR_EV_FAILED ? 1 : 2;
+
+	smsr__emit(w->r, type, rec, reason, op_code, w->now);
+	SMSR__BUMP(w->finals[k], 1);
+	if (type == SMSR_EV_DELIVERED)
+		SMSR__BUMP(c->stats.delivered, 1);
+	else if (type == SMSR_EV_FAILED)
+		SMSR__BUMP(c->stats.failed, 1);
+	else
+		SMSR__BUMP(c->stats.expired, 1);
+	smsr__free(&w->r->arena, rec, rec->alloc_size);
+}

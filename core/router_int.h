@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Router internals: the router, its channels, workers and snapshot.
+ *
+ * Threads. Host threads submit: they validate, classify and route a message
+ * on their own CPU, reserve room in the chosen lane (an atomic counter per
+ * lane), and hand the accepted records to the worker that owns the channel
+ * in batches, one ck_ring (MPSC) entry per batch chain. A worker runs to
+ * completion: it owns its channels' lanes, drivers, in-flight tables and
+ * timers, and is the only thread that touches them; it sleeps in io_uring
+ * on an eventfd when idle. Nothing on the submit -> dispatch path takes a
+ * mutex.
+ *
+ * Snapshot. Route table, carrier table and the channel array are read by
+ * submitters inside a ck_epoch section and replaced whole (build aside,
+ * publish with one atomic store, retire through ck_epoch).
+ */
+#ifndef SMSR_ROUTER_INT_H
+#define SMSR_ROUTER_INT_H
+
+#include <ck_epoch.h>
+#include <ck_ring.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "smsr/router.h"
+#include "alloc.h"
+#include "carrier.h"
+#include "cfg.h"
+#include "lane_sched.h"
+#include "msg_rec.h"
+#include "route_table.h"
+
+#define SMSR__CACHELINE 64
+#define SMSR__RING_SLOTS 65536 /* hand-off chains per worker */
+#define SMSR__CTL_SLOTS 1024
+#define SMSR__EPOCH_SLOTS 32
+#define SMSR__SPIN_NS 50000ull     /* idle spin before sleeping */
+#define SMSR__SWEEP_NS 100000000ull /* expiry and timeout sweeps */
+#define SMSR__DISPATCH_BURST 256   /* sends per channel per loop turn */
+
+struct smsr__counter {
+	_Atomic uint64_t v;
+	char pad[SMSR__CACHELINE - sizeof(uint64_t)];
+};
+
+/* Single-writer counters: the owner does load + store, readers load. */
+#define SMSR__BUMP(field, n)                                                                     \
+	atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + (n), \
+			      memory_order_relaxed)
+#define SMSR__LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
+
+struct smsr__slot {
+	struct smsr__rec *rec;
+	uint32_t gen;
+	uint32_t next_free;
+};
+
+struct smsr__chan_stats {
+	_Atomic uint64_t submitted, accepted, delivered, failed, expired, throttled;
+	_Atomic uint32_t inflight, awaiting_dlr;
+};
+
+struct smsr_chan {
+	/* Read by submitters. */
+	uint32_t index;
+	struct smsr__worker *worker;
+	const struct smsr__chan_cfg *cfg; /* in the router's config copy */
+	_Atomic uint8_t state;            /* enum smsr_chan_state */
+	_Atomic int32_t down_reason;
+	struct smsr__counter admitted[SMSR_NCLASS]; /* by submitters */
+	struct smsr__counter released[SMSR_NCLASS]; /* by the worker */
+
+	/* Owned by the worker. */
+	const struct smsr_driver *drv;
+	void *drv_state;
+	bool open;
+	struct smsr__lanes lanes;
+	struct smsr__slot *slots;
+	uint32_t nslots, slots_used, free_slot;
+	uint64_t poll_at;     /* when the driver wants poll() */
+	uint64_t dispatch_at; /* when pacing lets the next one go; 0 now */
+	struct smsr__chan_stats stats;
+};
+
+enum smsr__ctl_op {
+	SMSR__CTL_DRIVER = 1, /* pass key/value to the channel's driver */
+};
+
+struct smsr__ctl {
+	int op;
+	uint32_t chan;
+	char key[32];
+	char value[96];
+};
+
+struct smsr__worker {
+	struct smsr_router *r;
+	unsigned index;
+	pthread_t thread;
+	bool started;
+	struct ck_ring ring; /* chains of struct smsr__rec, MPSC */
+	struct ck_ring_buffer *ring_buf;
+	struct ck_ring ctl;  /* struct smsr__ctl *, MPSC */
+	struct ck_ring_buffer *ctl_buf;
+	_Atomic int sleeping;
+	_Atomic int stop;
+	int efd;
+	bool have_uring;
+	bool efd_armed;
+	struct io_uring uring;
+	uint64_t efd_val;
+	struct smsr_chan **chans;
+	size_t nchans;
+	uint64_t now;
+	uint64_t next_sweep;
+	_Atomic uint64_t stale_reports;
+	_Atomic uint64_t finals[3]; /* delivered, failed, expired */
+	_Atomic uint64_t inflight_now;
+	char pad[SMSR__CACHELINE];
+};
+
+struct smsr__snapshot {
+	struct smsr__route_table *routes;
+	struct smsr__carrier_table *carriers;
+	struct smsr_chan **chans;
+	size_t nchans;
+	ck_epoch_entry_t epoch_entry;
+};
+
+struct smsr__epoch_slot {
+	_Atomic int busy;
+	ck_epoch_record_t rec;
+	char pad[SMSR__CACHELINE];
+};
+
+struct smsr_router {
+	struct smsr_config cfg; /* deep copy; channels point into it */
+	smsr_event_cb *on_event;
+	void *ev_arg;
+	uint32_t ev_mask;
+	const struct smsr_driver **drivers;
+	size_t ndrivers;
+	struct smsr__arena arena;
+
+	_Atomic(struct smsr__snapshot *) snap;
+	ck_epoch_t epoch;
+	struct smsr__epoch_slot epoch_slots[SMSR__EPOCH_SLOTS];
+	pthread_mutex_t admin_lock; /* serializes start/stop/snapshot swaps; never on the hot path */
+
+	struct smsr_chan *chans; /* array of cfg.nchans */
+	size_t nchans;
+	struct smsr__worker *workers;
+	unsigned nworkers;
+
+	_Atomic int running;
+	_Atomic int active; /* submit calls in progress */
+	bool stopped;
+
+	struct smsr__counter last_id; /* (ms << 13 | seq) of the last id handed out */
+
+	/* Submit-side counters, added once per call. */
+	struct smsr__counter n_submitted, n_accepted, n_rejected;
+	struct smsr__counter n_class[SMSR_NCLASS];
+	_Atomic uint64_t n_reason[32];
+};
+
+/* Worker side (router_worker.c). */
+int smsr__worker_init(struct smsr__worker *w, struct smsr_router *r, unsigned index);
+void smsr__worker_fini(struct smsr__worker *w);
+int smsr__worker_start(struct smsr__worker *w);
+void smsr__worker_join(struct smsr__worker *w);
+void smsr__worker_wake(struct smsr__worker *w);
+/* Hand a chain (linked by ->next) to @w. Never fails; may spin if full. */
+void smsr__worker_push(struct smsr__worker *w, struct smsr__rec *chain);
+int smsr__worker_ctl(struct smsr__worker *w, struct smsr__ctl *ctl);
+
+/* Events (router_events.c). */
+void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
+		int reason, int op_code, uint64_t now_ns);
+
+/* Final states: emit the event, count, free the record. Worker only. */
+void smsr__rec_finish(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
+		      enum smsr_event_type type, int reason, int op_code);
+
+/* Snapshots (router_snap.c). */
+int smsr__snap_build(struct smsr_router *r, struct smsr__snapshot **out);
+void smsr__snap_publish(struct smsr_router *r, struct smsr__snapshot *s);
+void smsr__snap_free(struct smsr__snapshot *s);
+ck_epoch_record_t *smsr__epoch_lease(struct smsr_router *r, unsigned *slot);
+void smsr__epoch_release(struct smsr_router *r, unsigned slot);
+
+/* Channel side (router_chan.c). */
+int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c);
+void smsr__chan_close(struct smsr_chan *c);
+void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c);
+void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c);
+void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int reason);
+
+#endif

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The submit path, on the host's thread: validate, normalize, classify,
+ * route, admit, hand off.
+ *
+ * Each message is checked completely before anything is reserved, so a
+ * rejected message leaves no trace but its counted reason. Admission is a
+ * fetch-add on the chosen lane's counter, undone when the lane is full:
+ * lanes can never grow past their bound. Accepted records are chained per
+ * worker and handed over once per call (or every CHAIN_MAX messages), so
+ * a batch costs one ring operation and at most one wake-up per worker.
+ * This is also the one place where "accept -> record -> ack" happens: the
+ * journal will slot in between building the record and handing it off.
+ */
+#include <string.h>
+
+#include "clock.h"
+#include "msg_text.h"
+#include "router_int.h"
+
+#define CHAIN_MAX 256
+#define ID_SEQ_BITS 13
+#define ID_NODE_BITS 9
+#define ID_EPOCH_MS 1735689600000ull /* 2025-01-01T00:00:00Z */
+
+struct chain {
+	struct smsr__rec *head, *tail;
+	unsigned n;
+};
+
+struct batch {
+	struct smsr_router *r;
+	const struct smsr__snapshot *snap;
+	uint64_t now;
+	uint64_t ids;   /* next logical id of the reserved block */
+	uint64_t accepted, rejected;
+	uint64_t by_class[SMSR_NCLASS];
+	struct chain *chains; /* one per worker */
+};
+
+/*
+ * Reserve @n ids: logical counter (ms << 13 | seq), never behind the wall
+ * clock, never repeating. Above 8192 ids per ms it runs ahead of the clock
+ * for a while, staying unique and ordered.
+ */
+static uint64_t ids_reserve(struct smsr_router *r, uint64_t n)
+{
+	uint64_t now = (smsr__wall_ms() - ID_EPOCH_MS) << ID_SEQ_BITS;
+	uint64_t last = atomic_load_explicit(&r->last_id.v, memory_order_relaxed), first;
+
+	do {
+		first = last + 1 > now ? last + 1 : now;
+	} while (!atomic_compare_exchange_weak(&r->last_id.v, &last, first + n - 1));
+	return first;
+}
+
+static uint64_t id_make(const struct smsr_router *r, uint64_t logical)
+{
+	uint64_t ms = logical >> ID_SEQ_BITS, seq = logical & ((1u << ID_SEQ_BITS) - 1);
+
+	return ms << (ID_SEQ_BITS + ID_NODE_BITS) | (uint64_t)r->cfg.node_id << ID_SEQ_BITS | seq;
+}
+
+static int check_str(const char *s, size_t max, size_t *len, int err)
+{
+	if (!s) {
+		*len = 0;
+		return 0;
+	}
+	*len = strnlen(s, max + 1);
+	if (*len > max || smsr__utf8_check(s, *len) < 0)
+		return err;
+	return 0;
+}
+
+/* Reserve a place in lane @cls of @c. */
+static int admit(struct smsr_chan *c, int cls)
+{
+	struct smsr__counter *a = &c->admitted[cls - 1];
+	uint64_t old = atomic_fetch_add_explicit(&a->v, 1, memory_order_relaxed);
+	uint64_t rel = atomic_load_explicit(&c->released[cls - 1].v, memory_order_relaxed);
+
+	if (old - rel < c->cfg->lane_cap[cls - 1])
+		return 0;
+	atomic_fetch_sub_explicit(&a->v, 1, memory_order_relaxed);
+	return -SMSR_EBUSY;
+}
+
+static inline uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+/*
+ * Pick and admit a channel of @grp: a weighted choice among the channels
+ * that are up, moving on to the next ones if that lane is full.
+ * Returns the channel index, -SMSR_EBUSY (all up ones full) or
+ * -SMSR_ENOCHANNEL (none up).
+ */
+static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__group_cfg *grp,
+			 int cls, uint64_t hash)
+{
+	uint32_t total = 0, target, start = 0;
+	int ret = -SMSR_ENOCHANNEL;
+
+	for (uint32_t i = 0; i < grp->n; i++)
+		if (atomic_load_explicit(&s->chans[grp->chan[i]]->state, memory_order_relaxed) ==
+		    SMSR_CHAN_UP)
+			total += grp->weight[i];
+	if (total == 0)
+		return -SMSR_ENOCHANNEL;
+	target = (uint32_t)(hash % total);
+	for (uint32_t i = 0; i < grp->n; i++) {
+		if (atomic_load_explicit(&s->chans[grp->chan[i]]->state, memory_order_relaxed) !=
+		    SMSR_CHAN_UP)
+			continue;
+		if (target < grp->weight[i]) {
+			start = i;
+			break;
+		}
+		target -= grp->weight[i];
+	}
+	for (uint32_t k = 0; k < grp->n; k++) {
+		uint32_t i = (start + k) % grp->n;
+		struct smsr_chan *c = s->chans[grp->chan[i]];
+
+		if (atomic_load_explicit(&c->state, memory_order_relaxed) != SMSR_CHAN_UP)
+			continue;
+		if (admit(c, cls) == 0)
+			return (int)c->index;
+		ret = -SMSR_EBUSY;
+	}
+	return ret;
+}
+
+static int route(const struct smsr__snapshot *s, int cls, int carrier, const char *e164,
+		 uint64_t hash)
+{
+	const struct smsr__route_cfg *rule = smsr__route_find(s->routes, cls, carrier, e164);
+	int ret = -SMSR_ENOROUTE;
+
+	if (!rule)
+		return -SMSR_ENOROUTE;
+	for (uint32_t g = 0; g < rule->ngroups; g++) {
+		int got = pick_in_group(s, &rule->groups[g], cls, hash);
+
+		if (got >= 0)
+			return got;
+		if (ret != -SMSR_EBUSY)
+			ret = got; /* "busy" wins over "no channel": retrying can help */
+	}
+	return ret;
+}
+
+struct prepared {
+	char e164[SMSR_E164_MAX + 1];
+	int e164_len;
+	struct smsr__text_info text;
+	size_t sender_len, ref_len, tags_len;
+	int cls;
+	uint32_t validity_ms;
+};
+
+static int validate(const struct smsr_router *r, const struct smsr_msg *m, struct prepared *p)
+{
+	int ret;
+
+	if (!m->text && m->text_len)
+		return -SMSR_EINVAL;
+	p->e164_len = smsr_e164_normalize(m->recipient, p->e164);
+	if (p->e164_len < 0)
+		return p->e164_len;
+	if (m->text_len > SMSR_TEXT_MAX)
+		return -SMSR_ETOOLONG;
+	ret = smsr__text_scan(m->text, m->text_len, &p->text);
+	if (ret < 0)
+		return ret;
+	if (p->text.segments > SMSR_SEGMENTS_MAX)
+		return -SMSR_ETOOLONG;
+	if ((ret = check_str(m->sender, SMSR_SENDER_MAX, &p->sender_len, -SMSR_EBADSENDER)) < 0 ||
+	    (ret = check_str(m->client_ref, SMSR_REF_MAX, &p->ref_len, -SMSR_EBADREF)) < 0 ||
+	    (ret = check_str(m->tags, SMSR_TAGS_MAX, &p->tags_len, -SMSR_EBADTAGS)) < 0)
+		return ret;
+	if ((unsigned)m->cls > SMSR_CLASS_MARKETING)
+		return -SMSR_EBADCLASS;
+	if (m->validity_ms > SMSR_VALIDITY_MAX_MS)
+		return -SMSR_EBADVALIDITY;
+	p->cls = m->cls != SMSR_CLASS_AUTO ? (int)m->cls : (int)smsr_classify(m->text, m->text_len);
+	p->validity_ms = m->validity_ms ? m->validity_ms : r->cfg.validity_ms[p->cls - 1];
+	return 0;
+}
+
+static struct smsr__rec *build(struct batch *b, const struct smsr_msg *m,
+			       const struct prepared *p)
+{
+	size_t size = sizeof(struct smsr__rec) + m->text_len + p->sender_len + p->ref_len +
+		      p->tags_len + 4;
+	struct smsr__rec *rec = smsr__alloc(&b->r->arena, size);
+	char *d;
+
+	if (!rec)
+		return NULL;
+	memset(rec, 0, sizeof(*rec));
+	rec->alloc_size = (uint32_t)size;
+	rec->accepted_ns = b->now;
+	rec->expires_ns = b->now + (uint64_t)p->validity_ms * SMSR__MS;
+	rec->text_len = (uint32_t)m->text_len;
+	rec->cls = (uint8_t)p->cls;
+	rec->segments = (uint8_t)p->text.segments;
+	rec->coding = p->text.coding;
+	rec->attempt = 1;
+	rec->sender_len = (uint8_t)p->sender_len;
+	rec->ref_len = (uint8_t)p->ref_len;
+	rec->tags_len = (uint8_t)p->tags_len;
+	rec->has_ref = m->client_ref != NULL;
+	memcpy(rec->recipient, p->e164, (size_t)p->e164_len + 1);
+	d = rec->data;
+	memcpy(d, m->text, m->text_len);
+	d += m->text_len;
+	*d++ = '\0';
+	memcpy(d, m->sender ? m->sender : "", p->sender_len);
+	d += p->sender_len;
+	*d++ = '\0';
+	memcpy(d, m->client_ref ? m->client_ref : "", p->ref_len);
+	d += p->ref_len;
+	*d++ = '\0';
+	memcpy(d, m->tags ? m->tags : "", p->tags_len);
+	d[p->tags_len] = '\0';
+	return rec;
+}
+
+static void chain_flush(struct batch *b, unsigned wi)
+{
+	struct chain *ch = &b->chains[wi];
+
+	if (!ch->head)
+		return;
+	smsr__worker_push(&b->r->workers[wi], ch->head);
+	*ch = (struct chain){0};
+}
+
+static void chain_add(struct batch *b, struct smsr__rec *rec)
+{
+	unsigned wi = b->r->chans[rec->chan].worker->index;
+	struct chain *ch = &b->chains[wi];
+
+	rec->next = NULL;
+	if (ch->tail)
+		ch->tail->next = rec;
+	else
+		ch->head = rec;
+	ch->tail = rec;
+	if (++ch->n >= CHAIN_MAX)
+		chain_flush(b, wi);
+}
+
+static void reject(struct batch *b, const struct smsr_msg *m, const struct prepared *p,
+		   int reason, struct smsr_result *res)
+{
+	struct smsr_router *r = b->r;
+	int k = -reason - SMSR_EINVAL;
+
+	b->rejected++;
+	if (k >= 0 && k < 32)
+		atomic_fetch_add_explicit(&r->n_reason[k], 1, memory_order_relaxed);
+	if (res)
+		*res = (struct smsr_result){.status = reason, .cls = (uint8_t)p->cls, .channel = -1};
+	if (r->on_event && (r->ev_mask & SMSR_EV_MASK(SMSR_EV_REJECTED))) {
+		struct smsr_event ev = {
+			.ts_ns = b->now,
+			.type = SMSR_EV_REJECTED,
+			.cls = (uint8_t)p->cls,
+			.channel = -1,
+			.reason = reason,
+			.client_ref = m ? m->client_ref : NULL,
+			.recipient = p->e164_len > 0 ? p->e164 : (m ? m->recipient : NULL),
+		};
+		r->on_event(r->ev_arg, &ev);
+	}
+}
+
+static int submit_one(struct batch *b, const struct smsr_msg *m, struct smsr_result *res)
+{
+	struct prepared p = {.cls = m ? (int)m->cls : 0, .e164_len = -1};
+	struct smsr__rec *rec;
+	uint64_t logical = b->ids++;
+	int carrier, chan, ret;
+
+	if (!m)
+		ret = -SMSR_EINVAL;
+	else
+		ret = validate(b->r, m, &p);
+	if (ret < 0)
+		goto err;
+	carrier = smsr__carrier_lookup(b->snap->carriers, p.e164, (size_t)p.e164_len);
+	chan = route(b->snap, p.cls, carrier, p.e164, mix(logical));
+	if (chan < 0) {
+		ret = chan;
+		goto err;
+	}
+	rec = build(b, m, &p);
+	if (!rec) {
+		atomic_fetch_sub(&b->r->chans[chan].admitted[p.cls - 1].v, 1);
+		ret = -SMSR_ENOMEM;
+		goto err;
+	}
+	rec->id = id_make(b->r, logical);
+	rec->carrier = (uint8_t)carrier;
+	rec->chan = (uint16_t)chan;
+	if (res)
+		*res = (struct smsr_result){.id = rec->id,
+					    .cls = rec->cls,
+					    .carrier = rec->carrier,
+					    .segments = rec->segments,
+					    .channel = chan};
+	b->accepted++;
+	b->by_class[p.cls - 1]++;
+	chain_add(b, rec);
+	return 0;
+err:
+	reject(b, m, &p, ret, res);
+	return ret;
+}
+
+static void count(struct smsr_router *r, const struct batch *b, size_t n)
+{
+	atomic_fetch_add_explicit(&r->n_submitted.v, n, memory_order_relaxed);
+	if (b->accepted)
+		atomic_fetch_add_explicit(&r->n_accepted.v, b->accepted, memory_order_relaxed);
+	if (b->rejected)
+		atomic_fetch_add_explicit(&r->n_rejected.v, b->rejected, memory_order_relaxed);
+	for (int i = 0; i < SMSR_NCLASS; i++)
+		if (b->by_class[i])
+			atomic_fetch_add_explicit(&r->n_class[i].v, b->by_class[i],
+						  memory_order_relaxed);
+}
+
+/* Submit @n messages; *@last gets the last one's status. Returns the number
+ * accepted or a negative code when none could be considered. */
+static int submit_many(struct smsr_router *r, const struct smsr_msg *msgs, size_t n,
+		       struct smsr_result *res, int *last)
+{
+	struct chain chains[64] = {{0}};
+	struct batch b = {.r = r, .chains = chains};
+	ck_epoch_section_t section;
+	ck_epoch_record_t *erec;
+	unsigned slot;
+
+	atomic_fetch_add(&r->active, 1);
+	if (!atomic_load(&r->running)) {
+		atomic_fetch_sub(&r->active, 1);
+		return -SMSR_ENOTRUNNING;
+	}
+	erec = smsr__epoch_lease(r, &slot);
+	ck_epoch_begin(erec, &section);
+	b.snap = atomic_load_explicit(&r->snap, memory_order_acquire);
+	b.now = smsr__now_ns();
+	b.ids = ids_reserve(r, n ? n : 1);
+	for (size_t i = 0; i < n; i++)
+		*last = submit_one(&b, &msgs[i], res ? &res[i] : NULL);
+	for (unsigned w = 0; w < r->nworkers; w++)
+		chain_flush(&b, w);
+	ck_epoch_end(erec, &section);
+	smsr__epoch_release(r, slot);
+	count(r, &b, n);
+	atomic_fetch_sub(&r->active, 1);
+	return (int)b.accepted;
+}
+
+int smsr_router_submit_batch(struct smsr_router *r, const struct smsr_msg *msgs, size_t n,
+			     struct smsr_result *res)
+{
+	int last = 0;
+
+	if (!r || !res || (!msgs && n) || n > INT32_MAX)
+		return -SMSR_EINVAL;
+	return submit_many(r, msgs, n, res, &last);
+}
+
+int smsr_router_submit(struct smsr_router *r, const struct smsr_msg *msg, struct smsr_result *res)
+{
+	int last = 0, ret;
+
+	if (!r || !msg)
+		return -SMSR_EINVAL;
+	ret = submit_many(r, msg, 1, res, &last);
+	return ret < 0 ? ret : last;
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Worker threads: run to completion over the channels they own.
+ *
+ * One turn of the loop: take the hand-off chains and control requests,
+ * queue the new messages on their lanes, let every channel send what its
+ * pacing and window allow, let every driver do its due work, and now and
+ * then sweep for expired messages and timed-out submits. With nothing to do
+ * the worker spins briefly (a code arriving now should not pay for a
+ * wake-up), then sleeps in io_uring on an eventfd with a timeout at the
+ * next timer. Submitters write the eventfd only when the worker says it is
+ * sleeping; the sleeping flag and the ring check are ordered by seq_cst
+ * fences on both sides, so no wake-up is lost.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "router_int.h"
+
+#define EFD_TAG 1ull
+
+static void *ring_alloc(size_t slots)
+{
+	return calloc(slots, sizeof(struct ck_ring_buffer));
+}
+
+int smsr__worker_init(struct smsr__worker *w, struct smsr_router *r, unsigned index)
+{
+	w->r = r;
+	w->index = index;
+	w->efd = -1;
+	w->ring_buf = ring_alloc(SMSR__RING_SLOTS);
+	w->ctl_buf = ring_alloc(SMSR__CTL_SLOTS);
+	if (!w->ring_buf || !w->ctl_buf)
+		goto err_nomem;
+	ck_ring_init(&w->ring, SMSR__RING_SLOTS);
+	ck_ring_init(&w->ctl, SMSR__CTL_SLOTS);
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->efd < 0)
+		goto err_nomem;
+	/* io_uring may be unavailable (seccomp, old kernel): fall back to poll(). */
+	w->have_uring = io_uring_queue_init(8, &w->uring, 0) == 0;
+	return 0;
+err_nomem:
+	smsr__worker_fini(w);
+	return -SMSR_ENOMEM;
+}
+
+void smsr__worker_fini(struct smsr__worker *w)
+{
+	if (w->have_uring)
+		io_uring_queue_exit(&w->uring);
+	w->have_uring = false;
+	if (w->efd >= 0)
+		close(w->efd);
+	w->efd = -1;
+	free(w->ring_buf);
+	free(w->ctl_buf);
+	free(w->chans);
+	w->ring_buf = w->ctl_buf = NULL;
+	w->chans = NULL;
+}
+
+void smsr__worker_wake(struct smsr__worker *w)
+{
+	uint64_t one = 1;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&w->sleeping, memory_order_relaxed)) {
+		ssize_t n = write(w->efd, &one, sizeof(one));
+
+		(void)n; /* EAGAIN means the counter is already non-zero: awake anyway */
+	}
+}
+
+void smsr__worker_push(struct smsr__worker *w, struct smsr__rec *chain)
+{
+	unsigned spins = 0;
+
+	/* The ring holds 64 K chains; it fills only if the worker is stuck
+	 * (e.g. in a slow event callback). The records are already admitted,
+	 * so wait rather than drop. */
+	while (!ck_ring_enqueue_mpsc(&w->ring, w->ring_buf, chain)) {
+		smsr__worker_wake(w);
+		if (++spins > 64)
+			sched_yield();
+	}
+	smsr__worker_wake(w);
+}
+
+int smsr__worker_ctl(struct smsr__worker *w, struct smsr__ctl *ctl)
+{
+	if (!ck_ring_enqueue_mpsc(&w->ctl, w->ctl_buf, ctl))
+		return -SMSR_EBUSY;
+	smsr__worker_wake(w);
+	return 0;
+}
+
+static bool take_chains(struct smsr__worker *w)
+{
+	struct smsr__rec *chain;
+	bool any = false;
+
+	while (ck_ring_dequeue_mpsc(&w->ring, w->ring_buf, &chain)) {
+		any = true;
+		while (chain) {
+			struct smsr__rec *rec = chain;
+			struct smsr_chan *c = &w->r->chans[rec->chan];
+
+			chain = rec->next;
+			smsr__emit(w->r, SMSR_EV_ACCEPTED, rec, 0, 0, w->now);
+			rec->state = SMSR__REC_QUEUED;
+			smsr__lanes_push(&c->lanes, rec);
+			smsr__emit(w->r, SMSR_EV_QUEUED, rec, 0, 0, w->now);
+			if (c->dispatch_at == UINT64_MAX || rec->cls == SMSR_CLASS_VERIFICATION)
+				c->dispatch_at = 0;
+		}
+	}
+	return any;
+}
+
+static bool take_ctls(struct smsr__worker *w)
+{
+	struct smsr__ctl *ctl;
+	bool any = false;
+
+	while (ck_ring_dequeue_mpsc(&w->ctl, w->ctl_buf, &ctl)) {
+		struct smsr_chan *c = &w->r->chans[ctl->chan];
+
+		any = true;
+		if (ctl->op == SMSR__CTL_DRIVER && c->drv->ctl && c->open)
+			c->drv->ctl(c->drv_state, ctl->key, ctl->value);
+		c->poll_at = 0;
+		c->dispatch_at = 0;
+		free(ctl);
+	}
+	return any;
+}
+
+/* One pass over the channels; returns the earliest time anything is due. */
+static uint64_t run_channels(struct smsr__worker *w, bool *did)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (size_t i = 0; i < w->nchans; i++) {
+		struct smsr_chan *c = w->chans[i];
+
+		if (c->poll_at <= w->now) {
+			c->poll_at = c->drv->poll(c->drv_state, w->now);
+			*did = true;
+		}
+		if (c->dispatch_at <= w->now) {
+			uint64_t before = SMSR__LOAD(c->stats.submitted);
+
+			smsr__chan_dispatch(w, c);
+			if (SMSR__LOAD(c->stats.submitted) != before)
+				*did = true;
+		}
+		if (c->poll_at < next)
+			next = c->poll_at;
+		if (c->dispatch_at < next)
+			next = c->dispatch_at;
+	}
+	return next;
+}
+
+static void arm_efd(struct smsr__worker *w)
+{
+	struct io_uring_sqe *sqe;
+
+	if (w->efd_armed)
+		return;
+	sqe = io_uring_get_sqe(&w->uring);
+	io_uring_prep_read(sqe, w->efd, &w->efd_val, sizeof(w->efd_val), 0);
+	io_uring_sqe_set_data64(sqe, EFD_TAG);
+	w->efd_armed = true;
+}
+
+/* Sleep until @deadline (CLOCK_MONOTONIC ns) or a wake-up. */
+static void sleep_until(struct smsr__worker *w, uint64_t deadline)
+{
+	uint64_t wait = deadline > w->now ? deadline - w->now : 0;
+	struct __kernel_timespec ts = {.tv_sec = (long long)(wait / SMSR__S),
+				       .tv_nsec = (long long)(wait % SMSR__S)};
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	if (!w->have_uring) {
+		struct pollfd pfd = {.fd = w->efd, .events = POLLIN};
+		uint64_t v;
+
+		if (poll(&pfd, 1, (int)(wait / SMSR__MS) + 1) > 0 && read(w->efd, &v, sizeof(v)) < 0)
+			(void)v;
+		return;
+	}
+	arm_efd(w);
+	io_uring_submit_and_wait_timeout(&w->uring, &cqe, 1, &ts, NULL);
+	io_uring_for_each_cqe(&w->uring, head, cqe)
+	{
+		if (cqe->user_data == EFD_TAG)
+			w->efd_armed = false;
+		n++;
+	}
+	io_uring_cq_advance(&w->uring, n);
+}
+
+static bool has_input(struct smsr__worker *w)
+{
+	return ck_ring_size(&w->ring) > 0 || ck_ring_size(&w->ctl) > 0 ||
+	       atomic_load_explicit(&w->stop, memory_order_relaxed);
+}
+
+static void idle(struct smsr__worker *w, uint64_t next, uint64_t *idle_since)
+{
+	if (*idle_since == 0)
+		*idle_since = w->now;
+	if (w->now - *idle_since < SMSR__SPIN_NS && next > w->now) {
+		__builtin_ia32_pause();
+		return;
+	}
+	atomic_store_explicit(&w->sleeping, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!has_input(w))
+		sleep_until(w, next < w->next_sweep ? next : w->next_sweep);
+	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
+}
+
+static void shutdown_channels(struct smsr__worker *w)
+{
+	w->now = smsr__now_ns();
+	take_chains(w);
+	take_ctls(w);
+	for (size_t i = 0; i < w->nchans; i++) {
+		struct smsr_chan *c = w->chans[i];
+
+		/* Close first: the driver must not report after its messages
+		 * have been finished here. */
+		smsr__chan_close(c);
+		smsr__chan_fail_all(w, c, -SMSR_ESTOPPED);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct smsr__worker *w = arg;
+	uint64_t idle_since = 0;
+
+	w->now = smsr__now_ns();
+	w->next_sweep = w->now + SMSR__SWEEP_NS;
+	while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
+		bool did;
+		uint64_t next;
+
+		w->now = smsr__now_ns();
+		did = take_ctls(w) | take_chains(w);
+		next = run_channels(w, &did);
+		if (w->now >= w->next_sweep) {
+			for (size_t i = 0; i < w->nchans; i++)
+				smsr__chan_sweep(w, w->chans[i]);
+			w->next_sweep = w->now + SMSR__SWEEP_NS;
+		}
+		if (did || next <= w->now) {
+			idle_since = 0;
+			continue;
+		}
+		idle(w, next, &idle_since);
+	}
+	shutdown_channels(w);
+	return NULL;
+}
+
+int smsr__worker_start(struct smsr__worker *w)
+{
+	int ret = pthread_create(&w->thread, NULL, worker_main, w);
+
+	if (ret != 0)
+		return -ret;
+	w->started = true;
+	return 0;
+}
+
+void smsr__worker_join(struct smsr__worker *w)
+{
+	if (!w->started)
+		return;
+	atomic_store_explicit(&w->stop, 1, memory_order_release);
+	smsr__worker_wake(w);
+	{
+		uint64_t one = 1;
+		ssize_t n = write(w->efd, &one, sizeof(one));
+
+		(void)n;
+	}
+	pthread_join(w->thread, NULL);
+	w->started = false;
+}

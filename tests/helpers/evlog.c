@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/* Test helper: event log. See evlog.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "evlog.h"
+
+void evlog_init(struct evlog *l)
+{
+	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&l->lock, NULL);
+}
+
+void evlog_fini(struct evlog *l)
+{
+	free(l->v);
+	pthread_mutex_destroy(&l->lock);
+}
+
+void evlog_cb(void *arg, const struct smsr_event *ev)
+{
+	struct evlog *l = arg;
+	struct evrec *e;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		assert_non_null(l->v);
+	}
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	e->id = ev->id;
+	e->ts_ns = ev->ts_ns;
+	e->type = ev->type;
+	e->cls = ev->cls;
+	e->channel = ev->channel;
+	e->reason = ev->reason;
+	e->op_code = ev->op_code;
+	if (ev->carrier_msgid)
+		snprintf(e->carrier_msgid, sizeof(e->carrier_msgid), "%s", ev->carrier_msgid);
+	if (ev->client_ref)
+		snprintf(e->client_ref, sizeof(e->client_ref), "%s", ev->client_ref);
+	l->by_type[ev->type]++;
+	pthread_mutex_unlock(&l->lock);
+}
+
+uint64_t evlog_count(struct evlog *l, enum smsr_event_type t)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->by_type[t];
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+uint64_t evlog_finals(struct evlog *l)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->by_type[SMSR_EV_DELIVERED] + l->by_type[SMSR_EV_FAILED] +
+	    l->by_type[SMSR_EV_EXPIRED];
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+bool evlog_wait_finals(struct evlog *l, uint64_t n, unsigned ms)
+{
+	for (unsigned waited = 0; waited <= ms; waited += 5) {
+		if (evlog_finals(l) >= n)
+			return true;
+		sleep_ms(5);
+	}
+	return evlog_finals(l) >= n;
+}
+
+bool evlog_wait_type(struct evlog *l, enum smsr_event_type t, uint64_t n, unsigned ms)
+{
+	for (unsigned waited = 0; waited <= ms; waited += 5) {
+		if (evlog_count(l, t) >= n)
+			return true;
+		sleep_ms(5);
+	}
+	return evlog_count(l, t) >= n;
+}
+
+unsigned evlog_finals_of(struct evlog *l, uint64_t id)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&l->lock);
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].id == id && (l->v[i].type == SMSR_EV_DELIVERED ||
+					 l->v[i].type == SMSR_EV_FAILED ||
+					 l->v[i].type == SMSR_EV_EXPIRED))
+			n++;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+long evlog_find(struct evlog *l, uint64_t id, enum smsr_event_type type)
+{
+	long at = -1;
+
+	pthread_mutex_lock(&l->lock);
+	for (size_t i = 0; i < l->n && at < 0; i++)
+		if (l->v[i].id == id && l->v[i].type == type)
+			at = (long)i;
+	pthread_mutex_unlock(&l->lock);
+	return at;
+}
+
+struct smsr_config *test_config(const char *text)
+{
+	struct smsr_config *cfg = NULL;
+	char err[256] = "";
+	int ret;
+
+	assert_int_equal(smsr_config_create(&cfg), 0);
+	ret = smsr_config_parse(cfg, text, err, sizeof(err));
+	if (ret != 0)
+		fail_msg("config: %s", err);
+	return cfg;
+}

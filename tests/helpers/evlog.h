@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test helper: an event log for the router's callback. Records every event
+ * (copying what the callback lends) so tests can assert on the sequence,
+ * and counts final events per message id.
+ */
+#ifndef SMSR_TEST_EVLOG_H
+#define SMSR_TEST_EVLOG_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "smsr/smsr.h"
+
+struct evrec {
+	uint64_t id;
+	uint64_t ts_ns;
+	uint8_t type, cls;
+	int32_t channel, reason, op_code;
+	char carrier_msgid[24];
+	char client_ref[SMSR_REF_MAX + 1];
+};
+
+struct evlog {
+	pthread_mutex_t lock;
+	struct evrec *v;
+	size_t n, cap;
+	uint64_t by_type[SMSR_EV_COUNT];
+};
+
+void evlog_init(struct evlog *l);
+void evlog_fini(struct evlog *l);
+void evlog_cb(void *arg, const struct smsr_event *ev); /* smsr_event_cb */
+uint64_t evlog_count(struct evlog *l, enum smsr_event_type t);
+uint64_t evlog_finals(struct evlog *l);
+/* Wait (bounded by @ms) until @pred-like count of finals reaches @n. */
+bool evlog_wait_finals(struct evlog *l, uint64_t n, unsigned ms);
+bool evlog_wait_type(struct evlog *l, enum smsr_event_type t, uint64_t n, unsigned ms);
+/* Number of final events recorded for @id. */
+unsigned evlog_finals_of(struct evlog *l, uint64_t id);
+/* Index of the first event of @type for @id, or -1. */
+long evlog_find(struct evlog *l, uint64_t id, enum smsr_event_type type);
+
+/* Parse @text into a new config; fails the test on error. */
+struct smsr_config *test_config(const char *text);
+void sleep_ms(unsigned ms);
+
+#endif
