@@ -14,6 +14,7 @@
 #define SMSR_CARRIER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "smsr/msg.h"
 
@@ -25,7 +26,7 @@ struct smsr__carrier_entry {
 struct smsr__carrier_table;
 
 /*
- * Build a table: the built-in ranges, then @prefixes (override or add,
+ * Build a table (keys in '+'-digit form): the built-in ranges, then @prefixes (override or add,
  * longest prefix wins), then @ported (whole numbers, exact match, checked
  * first). Arrays are borrowed. Returns 0 or -SMSR_ENOMEM / -SMSR_EINVAL.
  */
@@ -34,7 +35,8 @@ int smsr__carrier_table_create(struct smsr__carrier_table **out,
 			       const struct smsr__carrier_entry *ported, size_t nported);
 
 /*
- * Carrier of @e164 (normalized, @len bytes). Numbers outside +86 are
+ * Carrier of @e164 (normalized: '+' and digits, @len bytes; anything else
+ * is SMSR_CARRIER_UNKNOWN). Numbers outside +86 are
  * SMSR_CARRIER_INTL; +86 numbers matching no range SMSR_CARRIER_UNKNOWN.
  * Thread-safe, no allocation.
  */

@@ -6,7 +6,9 @@
  * text is valid UTF-8, whether it fits the GSM 03.38 default alphabet (with
  * its extension table, whose characters count two septets) or needs UCS-2,
  * and how many billable segments it makes: GSM-7 160 single / 153 per part,
- * UCS-2 70 single / 67 per part, counted in UTF-16 units.
+ * UCS-2 70 single / 67 per part, counted in UTF-16 units. A GSM-7 escape
+ * pair or a UTF-16 surrogate pair is never split across parts, so a
+ * multipart count can exceed ceil(units / 153) or ceil(units / 67).
  */
 #ifndef SMSR_MSG_TEXT_H
 #define SMSR_MSG_TEXT_H
@@ -22,7 +24,7 @@ struct smsr__text_info {
 
 /*
  * Scan @text (@len bytes). Returns 0 and fills @out, or -SMSR_EEMPTY
- * (len 0), -SMSR_EBADUTF8 (invalid UTF-8: overlongs, surrogates, > U+10FFFF,
+ * (len 0), -SMSR_EINVAL (@text NULL with @len > 0, or @out NULL), -SMSR_EBADUTF8 (invalid UTF-8: overlongs, surrogates, > U+10FFFF,
  * truncated sequences, NUL bytes). Pure.
  */
 int smsr__text_scan(const char *text, size_t len, struct smsr__text_info *out);

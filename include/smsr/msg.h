@@ -92,6 +92,7 @@ enum smsr_event_type {
 struct smsr_event {
 	uint64_t id;               /* message id (0 for REJECTED without id) */
 	uint64_t ts_ns;            /* CLOCK_MONOTONIC when it happened */
+	uint64_t accepted_ns;      /* CLOCK_MONOTONIC when it was accepted */
 	uint8_t type;              /* enum smsr_event_type */
 	uint8_t cls;               /* enum smsr_class */
 	uint8_t carrier;           /* enum smsr_carrier */
@@ -112,7 +113,10 @@ SMSR_API const char *smsr_event_name(enum smsr_event_type t);  /* "queued", ... 
 /*
  * Normalize @in to E.164 into @out (at least SMSR_E164_MAX + 1 bytes).
  * Accepts "+8613812345678", "8613812345678", "008613812345678",
- * "13812345678" (a mainland mobile number), spaces, dashes and parentheses.
+ * "13812345678" (a bare 11-digit 1[3-9]… number is taken as a mainland
+ * mobile), with spaces, dashes, dots and parentheses. +86 landlines are
+ * accepted with a valid area code and length; trunk forms ("010…") and
+ * bare foreign numbers without "+" or "00" are rejected.
  * Returns the length written or -SMSR_EBADNUMBER. Pure, thread-safe.
  */
 SMSR_API int smsr_e164_normalize(const char *in, char *out);
