@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Message classifier: verification / notice / marketing from the text alone.
+ *
+ * One pass over the UTF-8 bytes turns the text into symbols (see classify.h)
+ * and, for each symbol, hashes the 1..4-symbol grams that end there. A 64 Kbit
+ * filter rejects almost every gram with one bit test; the rare survivors probe
+ * a small open-addressed table of keyword weights. Numbers are checked in
+ * place for the shape of a one-time code. The table is built once, on first
+ * use, under pthread_once and is read-only afterwards, so classification is
+ * pure, thread-safe and allocation-free. Anything unrecognised is a notice,
+ * the class that neither delays a code nor spams a recipient.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "smsr/msg.h"
+#include "classify.h"
+
+#define TABLE_SIZE  4096u /* power of two; a few hundred keywords fill < 1/4 */
+#define FILTER_BITS 16
+#define CODE_BONUS  12 /* a code-shaped number near a code word */
+#define SEED	    0x2545f4914f6cdd1dull
+#define NO_POS	    (-1000)
+/* Stand-ins for grams across a break: arbitrary odd constants. */
+#define BREAK0 0x8f1bbcdcca62c1d6ull
+#define BREAK1 0x6ed9eba1a953fd4eull
+#define BREAK2 0x5a827999c3d2e1f0ull
+
+struct entry {
+	uint64_t key; /* gram hash, 0 = empty */
+	int16_t w[3]; /* verification, notice, marketing */
+	uint8_t reach;
+};
+
+struct table {
+	uint8_t byte_class[256];
+	uint64_t filter[(1u << FILTER_BITS) / 64]; /* every keyword's gram hash */
+	uint64_t vocab[(1u << FILTER_BITS) / 64];  /* every symbol used in a keyword */
+	struct entry slot[TABLE_SIZE];
+	size_t bad; /* keywords that cannot match, for the self-check */
+};
+
+static struct table table; /* written once under table_once, then read-only */
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+static _Atomic int table_ready; /* fast path: skips pthread_once's call once built */
+
+/* Byte classes for the ASCII fast path. */
+enum {
+	B_BREAK,
+	B_SKIP,
+	B_ALPHA,
+	B_DIGIT,
+	B_SIGN,
+	B_HIGH
+};
+
+#define SYM_DIGITS 3u
+
+static inline uint64_t sym_char(uint32_t cp)
+{
+	return (uint64_t)cp << 8 | 2;
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t s)
+{
+	h = (h ^ s) * 0x9e3779b97f4a7c15ull;
+	return h ^ h >> 31;
+}
+
+/* Scanner state for one message. */
+struct scan {
+	const struct table *t;
+	uint64_t g[SMSR__CLS_GRAM_MAX]; /* hashes of the grams ending at the last symbol */
+	int brk;			/* index of the first symbol after the last break */
+	int pos;			/* index of the next symbol */
+	int kw_pos, kw_reach;		/* last code word: where and how far it reaches */
+	int num_pos;			/* last code-shaped number */
+	bool code;			/* a code word met a code-shaped number */
+	uint64_t *vocab_out;		/* building the table: collect symbols here */
+	int score[3];
+};
+
+static const struct entry *table_find(const struct table *t, uint64_t h)
+{
+	for (uint32_t i = (uint32_t)h & (TABLE_SIZE - 1);; i = (i + 1) & (TABLE_SIZE - 1)) {
+		if (t->slot[i].key == h)
+			return &t->slot[i];
+		if (t->slot[i].key == 0)
+			return NULL;
+	}
+}
+
+/* A keyword ended at symbol @sc->pos: add its weights, arm the code detector. */
+static void hit(struct scan *sc, const struct entry *e)
+{
+	sc->score[0] += e->w[0];
+	sc->score[1] += e->w[1];
+	sc->score[2] += e->w[2];
+	if (e->reach) {
+		sc->kw_pos = sc->pos;
+		sc->kw_reach = e->reach;
+		if (sc->pos - sc->num_pos <= e->reach)
+			sc->code = true;
+	}
+}
+
+static inline uint64_t filter_bit(const struct table *t, uint64_t h)
+{
+	uint32_t b = (uint32_t)(h >> (64 - FILTER_BITS));
+
+	return t->filter[b >> 6] >> (b & 63) & 1;
+}
+
+/* The vocabulary filter uses other bits of the unigram hash than the gram filter. */
+static inline uint32_t vocab_index(uint64_t g0)
+{
+	return (uint32_t)(g0 >> 8) & ((1u << FILTER_BITS) - 1);
+}
+
+/* Punctuation: no keyword spans it. */
+static inline void scan_break(struct scan *sc)
+{
+	sc->g[0] = BREAK0;
+	sc->g[1] = BREAK1;
+	sc->g[2] = BREAK2;
+	sc->brk = sc->pos;
+}
+
+static void probe(struct scan *sc, uint64_t h)
+{
+	const struct entry *e = table_find(sc->t, h);
+
+	if (e)
+		hit(sc, e);
+}
+
+/*
+ * Add symbol @s: hash the four grams ending here, test them all against the
+ * filter, and probe the table only when one passes. Straight-line on
+ * purpose: after a break the older grams hold random values (see
+ * scan_break), which the filter rejects like any other miss.
+ */
+static inline __attribute__((always_inline)) void emit(struct scan *sc, uint64_t s)
+{
+	uint64_t g0 = mix(SEED, s), g1, g2, g3, any;
+	uint32_t v = vocab_index(g0);
+
+	if (__builtin_expect(sc->vocab_out != NULL, 0))
+		sc->vocab_out[v >> 6] |= 1ull << (v & 63);
+	/* A symbol no keyword uses cannot be inside a match: it acts as a break. */
+	if (!(sc->t->vocab[v >> 6] >> (v & 63) & 1)) {
+		scan_break(sc);
+		sc->pos++;
+		return;
+	}
+	g1 = mix(sc->g[0], s);
+	g2 = mix(sc->g[1], s);
+	g3 = mix(sc->g[2], s);
+	any = filter_bit(sc->t, g0) | filter_bit(sc->t, g1) << 1 | filter_bit(sc->t, g2) << 2 |
+	      filter_bit(sc->t, g3) << 3;
+
+	if (any) {
+		if (any & 1)
+			probe(sc, g0);
+		if (any & 2)
+			probe(sc, g1);
+		if (any & 4)
+			probe(sc, g2);
+		if (any & 8)
+			probe(sc, g3);
+	}
+	sc->g[0] = g0;
+	sc->g[1] = g1;
+	sc->g[2] = g2;
+	sc->g[3] = g3;
+	sc->pos++;
+}
+
+static void code_number(struct scan *sc)
+{
+	sc->num_pos = sc->pos;
+	if (sc->pos - sc->kw_pos <= sc->kw_reach)
+		sc->code = true;
+}
+
+/* Decode one UTF-8 sequence at @p (@n > 0 bytes); invalid input yields U+FFFD, 1 byte. */
+static inline size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	unsigned c = p[0];
+
+	if (c >= 0xe0 && c < 0xf0 && n >= 3 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
+		*cp = (c & 0x0f) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
+		return 3;
+	}
+	if (c >= 0xc2 && c < 0xe0 && n >= 2 && (p[1] & 0xc0) == 0x80) {
+		*cp = (c & 0x1f) << 6 | (p[1] & 0x3fu);
+		return 2;
+	}
+	if (c >= 0xf0 && c < 0xf5 && n >= 4 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80 &&
+	    (p[3] & 0xc0) == 0x80) {
+		*cp =
+		    (c & 0x07) << 18 | (p[1] & 0x3fu) << 12 | (p[2] & 0x3fu) << 6 | (p[3] & 0x3fu);
+		return 4;
+	}
+	*cp = 0xfffd;
+	return 1;
+}
+
+static inline bool is_digit(const unsigned char *p, size_t len, size_t i)
+{
+	return i < len && (unsigned)(p[i] - '0') < 10u;
+}
+
+static inline bool is_alpha(unsigned c)
+{
+	return (c | 0x20) - 'a' < 26u;
+}
+
+/* Units and counters that turn a number into a quantity, date or amount. */
+static bool is_unit(uint32_t cp)
+{
+	switch (cp) {
+	case 0x5143: /* 元 */
+	case 0x5e74: /* 年 */
+	case 0x6708: /* 月 */
+	case 0x65e5: /* 日 */
+	case 0x53f7: /* 号 */
+	case 0x865f: /* 號 */
+	case 0x6b21: /* 次 */
+	case 0x5206: /* 分 */
+	case 0x79d2: /* 秒 */
+	case 0x5929: /* 天 */
+	case 0x4e2a: /* 个 */
+	case 0x500b: /* 個 */
+	case 0x4e07: /* 万 */
+	case 0x842c: /* 萬 */
+	case 0x6298: /* 折 */
+	case 0x5757: /* 块 */
+	case 0x584a: /* 塊 */
+	case 0x4f4d: /* 位 */
+	case 0x4eba: /* 人 */
+	case 0x4ef6: /* 件 */
+	case 0x6642: /* 時 */
+	case 0x65f6: /* 时 */
+	case 0xff05: /* ％ */
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Is the number at [@s, @e) of @p shaped like a one-time code? It must stand
+ * alone: not glued to letters, not part of an amount, time, date, phone
+ * number or pickup shelf code ("3-2-1108"), not followed by a unit.
+ */
+static bool code_context(const unsigned char *p, size_t len, size_t s, size_t e)
+{
+	if (s > 0) {
+		unsigned b = p[s - 1];
+
+		if (is_alpha(b) || b == '$' || b == '#' || b == '+')
+			return false;
+		if (s > 1 && is_digit(p, len, s - 2) &&
+		    (b == ':' || b == '/' || b == '-' || b == '.' || b == ','))
+			return false;
+		if (s > 1 && b == 0xa5 && p[s - 2] == 0xc2) /* ¥ */
+			return false;
+		if (s > 2 && b == 0xa5 && p[s - 2] == 0xbf && p[s - 3] == 0xef) /* ￥ */
+			return false;
+	}
+	if (e < len) {
+		unsigned b = p[e];
+
+		if (is_alpha(b) || b == '%' || b == ':' || b == '/')
+			return false;
+		if (b == '-' && is_digit(p, len, e + 1))
+			return false;
+	}
+	while (e < len && p[e] == ' ')
+		e++;
+	if (e < len && p[e] >= 0xc2) {
+		uint32_t cp;
+
+		utf8_next(p + e, len - e, &cp);
+		return !is_unit(cp);
+	}
+	return true;
+}
+
+/*
+ * Scan the number starting at @i; returns the index past it. A single 3-3
+ * pair joined by one '-' or space ("402-118", "772 019") is one number, as
+ * services print codes that way; thousands separators and decimals make it
+ * an amount.
+ */
+static size_t scan_number(struct scan *sc, const unsigned char *p, size_t len, size_t i)
+{
+	size_t s = i, ndig;
+	bool amount = false;
+
+	while (is_digit(p, len, i))
+		i++;
+	ndig = i - s;
+	if (ndig == 3 && i < len && (p[i] == '-' || p[i] == ' ') && is_digit(p, len, i + 1) &&
+	    is_digit(p, len, i + 2) && is_digit(p, len, i + 3) && !is_digit(p, len, i + 4)) {
+		i += 4;
+		ndig = 6;
+	}
+	while (i + 1 < len && (p[i] == '.' || p[i] == ',') && is_digit(p, len, i + 1)) {
+		amount = true;
+		for (i++; is_digit(p, len, i); i++)
+			;
+	}
+	if (!amount && ndig >= 4 && ndig <= 8 && code_context(p, len, s, i))
+		code_number(sc);
+	emit(sc, SYM_DIGITS);
+	return i;
+}
+
+static size_t scan_word(struct scan *sc, const unsigned char *p, size_t len, size_t i)
+{
+	uint64_t h = 5381;
+
+	for (; i < len; i++) {
+		unsigned c = p[i];
+
+		if (is_alpha(c))
+			h = h * 33 + (c | 0x20);
+		else if (c != '\'' || i + 1 >= len || !is_alpha(p[i + 1]))
+			break;
+	}
+	emit(sc, h << 8 | 1);
+	return i;
+}
+
+/* Skip a 【signature】 or [signature]: brand names say little about the class. */
+static size_t skip_signature(const unsigned char *p, size_t len, size_t i, const char *close,
+			     size_t clen)
+{
+	size_t end = len - i > 64 ? i + 64 : len;
+
+	for (size_t j = i; j + clen <= end; j++)
+		if (memcmp(p + j, close, clen) == 0)
+			return j + clen;
+	return i;
+}
+
+static size_t scan_high(struct scan *sc, const unsigned char *p, size_t len, size_t i)
+{
+	uint32_t cp;
+	size_t n = utf8_next(p + i, len - i, &cp);
+
+	if ((cp >= 0x3400 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	    (cp >= 0x20000 && cp <= 0x2ffff)) {
+		emit(sc, sym_char(cp));
+	} else if (cp == 0xa5 || cp == 0xffe5) { /* ¥ ￥: a currency, like $ */
+		emit(sc, sym_char('$'));
+	} else if (cp == 0xff05) { /* ％ */
+		emit(sc, sym_char('%'));
+	} else if (cp == 0x3000 || cp == 0x2019 || cp == 0xb7) { /* space, ’, · */
+		;
+	} else {
+		size_t j = cp == 0x3010 ? skip_signature(p, len, i + n, "\xe3\x80\x91", 3) : 0;
+
+		scan_break(sc);
+		if (j)
+			return j;
+	}
+	return i + n;
+}
+
+static void scan_text(struct scan *sc, const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+
+	scan_break(sc);
+
+	if (len && p[0] == '[')
+		i = skip_signature(p, len, 1, "]", 1);
+	while (i < len) {
+		switch (sc->t->byte_class[p[i]]) {
+		case B_ALPHA:
+			i = scan_word(sc, p, len, i);
+			break;
+		case B_DIGIT:
+			i = scan_number(sc, p, len, i);
+			break;
+		case B_HIGH:
+			i = scan_high(sc, p, len, i);
+			break;
+		case B_SIGN:
+			emit(sc, sym_char(p[i]));
+			i++;
+			break;
+		case B_SKIP:
+			i++;
+			break;
+		default:
+			scan_break(sc);
+			i++;
+		}
+	}
+}
+
+/* Tokenize keyword @w with the message scanner; returns its symbol count. */
+static unsigned keyword_hash(const char *w, uint64_t *out)
+{
+	/* Scan against the table under construction: its filter may already
+	 * match, which only adds to scores nobody reads. */
+	struct scan sc = {
+	    .t = &table, .kw_pos = NO_POS, .num_pos = NO_POS, .vocab_out = table.vocab};
+	const unsigned char *p = (const unsigned char *)w;
+	unsigned n;
+
+	scan_text(&sc, p, strlen(w));
+	n = (unsigned)sc.pos;
+	if (n == 0 || n > SMSR__CLS_GRAM_MAX || sc.brk != 0)
+		return 0;
+	*out = sc.g[n - 1];
+	return n;
+}
+
+static void table_add(struct table *t, const struct smsr__cls_word *w)
+{
+	uint64_t h;
+	uint32_t i, b;
+
+	if (!keyword_hash(w->text, &h)) {
+		t->bad++;
+		return;
+	}
+	for (i = (uint32_t)h & (TABLE_SIZE - 1); t->slot[i].key && t->slot[i].key != h;
+	     i = (i + 1) & (TABLE_SIZE - 1))
+		;
+	/* A repeated keyword adds up: families may overlap on purpose. */
+	t->slot[i].key = h;
+	t->slot[i].w[0] += w->v;
+	t->slot[i].w[1] += w->n;
+	t->slot[i].w[2] += w->m;
+	if (w->reach > t->slot[i].reach)
+		t->slot[i].reach = w->reach;
+	b = (uint32_t)(h >> (64 - FILTER_BITS));
+	t->filter[b >> 6] |= 1ull << (b & 63);
+}
+
+static uint8_t class_of(unsigned c)
+{
+	if (c >= 0x80)
+		return B_HIGH;
+	if (is_alpha(c))
+		return B_ALPHA;
+	if (c - '0' < 10u)
+		return B_DIGIT;
+	if (c == '$' || c == '%')
+		return B_SIGN;
+	/* Joiners: "one-time", "$9.99/mo", "don't", "#1234" read as if spaced. */
+	if (c == ' ' || c == '\t' || c == '-' || c == '/' || c == '\'' || c == '#')
+		return B_SKIP;
+	return B_BREAK;
+}
+
+static void table_build(void)
+{
+	for (unsigned c = 0; c < 256; c++)
+		table.byte_class[c] = class_of(c);
+	for (size_t i = 0; i < smsr__cls_nwords; i++)
+		table_add(&table, &smsr__cls_words[i]);
+	atomic_store_explicit(&table_ready, 1, memory_order_release);
+}
+
+static inline void table_init(void)
+{
+	if (!atomic_load_explicit(&table_ready, memory_order_acquire))
+		pthread_once(&table_once, table_build);
+}
+
+size_t smsr__classify_selfcheck(void)
+{
+	table_init();
+	return table.bad;
+}
+
+enum smsr_class smsr_classify(const char *text, size_t len)
+{
+	struct scan sc = {.t = &table, .kw_pos = NO_POS, .num_pos = NO_POS};
+	int v, n, m;
+
+	table_init();
+	if (!text)
+		return SMSR_CLASS_NOTICE;
+	scan_text(&sc, (const unsigned char *)text, len);
+	v = sc.score[0] + (sc.code ? CODE_BONUS : 0);
+	n = sc.score[1];
+	m = sc.score[2];
+	if (sc.code && v > n && v > m)
+		return SMSR_CLASS_VERIFICATION;
+	if (m > n)
+		return SMSR_CLASS_MARKETING;
+	return SMSR_CLASS_NOTICE;
+}
