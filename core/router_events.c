@@ -20,6 +20,7 @@ void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct s
 	ev = (struct smsr_event){
 		.id = rec->id,
 		.ts_ns = now_ns,
+		.accepted_ns = rec->accepted_ns,
 		.type = (uint8_t)type,
 		.cls = rec->cls,
 		.carrier = rec->carrier,

@@ -89,7 +89,7 @@ enum smsr_chan_state {
 
 struct smsr_channel_info {
 	char name[32];
-	char driver[16];
+	char driver[32];
 	int32_t index;
 	uint8_t state;       /* enum smsr_chan_state */
 	uint8_t pad[3];

@@ -35,8 +35,8 @@ static struct smsr__rec *mk(int cls, uint64_t id, unsigned segs, uint64_t expire
 static struct smsr__chan_cfg chan(uint32_t tps, uint32_t burst, uint32_t window, uint32_t vw,
 				  uint32_t vt)
 {
-	struct smsr__chan_cfg c = {.tps = tps, .burst = burst, .window = window, .v_window = vw,
-				   .v_tokens = vt};
+	struct smsr__chan_cfg c = {
+	    .tps = tps, .burst = burst, .window = window, .v_window = vw, .v_tokens = vt};
 
 	c.weight[1] = 3;
 	c.weight[2] = 1;
@@ -225,7 +225,8 @@ static void test_lane_reference_model(void **state)
 		if (op < 5) {
 			int cls = 1 + rand() % 3;
 
-			smsr__lanes_push(&l, mk(cls, next_id++, 1, now + (uint64_t)(rand() % 5000)));
+			smsr__lanes_push(&l,
+					 mk(cls, next_id++, 1, now + (uint64_t)(rand() % 5000)));
 			queued_v += cls == 1;
 			pushed++;
 		} else if (op < 8) {
@@ -268,13 +269,13 @@ static void test_lane_reference_model(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lane_verification_preempts_marketing),
-		cmocka_unit_test(test_lane_token_reserve_is_verification_only),
-		cmocka_unit_test(test_lane_window_slots_reserved),
-		cmocka_unit_test(test_lane_weights_share_notice_and_marketing),
-		cmocka_unit_test(test_lane_segments_are_what_pacing_counts),
-		cmocka_unit_test(test_lane_expired_head_is_dropped_not_sent),
-		cmocka_unit_test(test_lane_reference_model),
+	    cmocka_unit_test(test_lane_verification_preempts_marketing),
+	    cmocka_unit_test(test_lane_token_reserve_is_verification_only),
+	    cmocka_unit_test(test_lane_window_slots_reserved),
+	    cmocka_unit_test(test_lane_weights_share_notice_and_marketing),
+	    cmocka_unit_test(test_lane_segments_are_what_pacing_counts),
+	    cmocka_unit_test(test_lane_expired_head_is_dropped_not_sent),
+	    cmocka_unit_test(test_lane_reference_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
