@@ -39,7 +39,7 @@ struct smsr__sim_report {
 	uint64_t token;
 	int status;   /* 0 or -SMSR_E* as smsr_chan_submit_done()/dlr() take */
 	int op_code;  /* operator code (SMPP command_status / DLR err) */
-	char msgid[24]; /* carrier message id for accepted submits */
+	char msgid[24]; /* carrier message id for accepted submits; "" for DLRs */
 };
 
 struct smsr__sim;
@@ -47,13 +47,19 @@ struct smsr__sim;
 int smsr__sim_create(struct smsr__sim **out, const struct smsr_param *params, size_t nparams,
 		     uint64_t seed);
 void smsr__sim_destroy(struct smsr__sim *s);
-/* 0 taken (a report will follow unless black-holed), or -SMSR_ECHANDOWN. */
+/* 0 taken (a report will follow unless black-holed), or -SMSR_ECHANDOWN /
+ * -SMSR_ENOMEM with nothing changed. */
 int smsr__sim_submit(struct smsr__sim *s, uint64_t token, uint64_t now_ns);
 /* Pop one report due at or before @now_ns: 1 and *@rep filled, or 0. */
 int smsr__sim_next(struct smsr__sim *s, uint64_t now_ns, struct smsr__sim_report *rep);
-/* Earliest pending report or scheduled fault change; UINT64_MAX if none. */
+/* Earliest pending report or scheduled fault change; UINT64_MAX if none;
+ * 0 ("poll now") before the first timed call when a fault is configured.
+ * The model's clock never runs backwards: an earlier @now_ns than one
+ * already seen counts as the latest seen. */
 uint64_t smsr__sim_deadline(const struct smsr__sim *s);
-/* "fault" = none|down|blackhole|throttle|reject|nodlr; other params too. */
+/* "fault" = none|down|blackhole|throttle|reject|nodlr (restarts the fault
+ * schedule at @now_ns with the current fault_at_ms / fault_for_ms, so set
+ * those first); other params too. -SMSR_ENOTFOUND for an unknown key. */
 int smsr__sim_ctl(struct smsr__sim *s, const char *key, const char *value, uint64_t now_ns);
 /* Is the simulated link up at @now_ns (applies scheduled faults)? */
 bool smsr__sim_up(struct smsr__sim *s, uint64_t now_ns);
