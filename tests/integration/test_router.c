@@ -253,6 +253,9 @@ static void test_router_full_lane_says_busy(void **state)
 
 	evlog_init(&log);
 	r = start_router(cfg_slow, &log, 1);
+	/* The carrier swallows what it gets: nothing leaves in flight. The
+	 * worker applies this before it sees the batch below. */
+	assert_int_equal(smsr_router_channel_ctl(r, 0, "fault", "blackhole"), 0);
 	for (int i = 0; i < 150; i++)
 		m[i] = msg("13812345678", "Flash sale! Reply TD to opt out", SMSR_CLASS_MARKETING);
 	/* One batch is admitted before the worker sees any of it: exactly the
@@ -265,9 +268,11 @@ static void test_router_full_lane_says_busy(void **state)
 	assert_int_equal(busy, 50);
 	smsr_router_stats(r, &st);
 	assert_int_equal(st.rejected_by_reason[SMSR_EBUSY - SMSR_EINVAL], 50);
-	assert_int_equal(st.queued_now + st.inflight_now, 100);
 	/* Once the carrier has taken one, there is room for one more. */
 	assert_true(evlog_wait_type(&log, SMSR_EV_HANDOFF, 1, 3000));
+	smsr_router_stats(r, &st);
+	assert_int_equal(st.queued_now, 99);
+	assert_int_equal(st.inflight_now, 1);
 	assert_int_equal(smsr_router_submit(r, &m[0], NULL), 0);
 	assert_int_equal(smsr_router_submit(r, &m[0], NULL), -SMSR_EBUSY);
 	smsr_router_destroy(r);

@@ -300,7 +300,8 @@ static void random_number(char *out, size_t max_digits)
 	}
 	if (d[0] == '0')
 		d[0] = '1';
-	snprintf(out, SMSR_E164_MAX + 1, "+%s", d);
+	out[0] = '+';
+	memcpy(out + 1, d, len + 1); /* len <= 15: fits SMSR_E164_MAX + 1 */
 }
 
 static void model_fill(struct model *m, struct smsr__carrier_entry *cfg, size_t ncfg,
