@@ -61,7 +61,7 @@ static void test_default_text_parses_into_documented_channels(void **state)
 		uint32_t carriers, tps;
 		double price;
 	} want[] = {
-	    {"otp-a", 0x1e, 200, 0.050},  {"cmcc-a", 0x12, 500, 0.040},
+	    {"otp-a", 0x1e, 300, 0.050},  {"cmcc-a", 0x12, 500, 0.040},
 	    {"cmcc-b", 0x12, 300, 0.045}, {"cucc-a", 0x04, 400, 0.038},
 	    {"cucc-b", 0x04, 200, 0.043}, {"ctcc-a", 0x08, 400, 0.039},
 	    {"ctcc-b", 0x08, 200, 0.044}, {"intl-a", 0x20, 50, 0.300},
