@@ -38,6 +38,7 @@
 #define SMSR__CTL_SLOTS 1024
 #define SMSR__EPOCH_SLOTS 32
 #define SMSR__SPIN_NS 50000ull     /* idle spin before sleeping */
+#define SMSR__BUSY_HORIZON_NS 2000000ull /* with a backlog, spin up to a send this near */
 #define SMSR__SWEEP_NS 100000000ull /* expiry and timeout sweeps */
 #define SMSR__DISPATCH_BURST 256   /* sends per channel per loop turn */
 
@@ -116,6 +117,7 @@ struct smsr__worker {
 	size_t nchans;
 	uint64_t now;
 	uint64_t next_sweep;
+	bool backlog; /* messages wait on pacing on an up channel */
 	_Atomic uint64_t stale_reports;
 	_Atomic uint64_t finals[3]; /* delivered, failed, expired */
 	_Atomic uint64_t inflight_now;

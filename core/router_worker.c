@@ -6,8 +6,9 @@
  * queue the new messages on their lanes, let every channel send what its
  * pacing and window allow, let every driver do its due work, and now and
  * then sweep for expired messages and timed-out submits. With nothing to do
- * the worker spins briefly (a code arriving now should not pay for a
- * wake-up), then sleeps in io_uring on an eventfd with a timeout at the
+ * the worker spins briefly — and keeps spinning while messages wait on
+ * pacing with the next send due within SMSR__BUSY_HORIZON_NS, so a code
+ * arriving then does not pay for a wake-up — then sleeps in io_uring on an eventfd with a timeout at the
  * next timer. Submitters write the eventfd only when the worker says it is
  * sleeping; the sleeping flag and the ring check are ordered by seq_cst
  * fences on both sides, so no wake-up is lost.
@@ -148,6 +149,7 @@ static uint64_t run_channels(struct smsr__worker *w, bool *did)
 {
 	uint64_t next = UINT64_MAX;
 
+	w->backlog = false;
 	for (size_t i = 0; i < w->nchans; i++) {
 		struct smsr_chan *c = w->chans[i];
 
@@ -162,6 +164,9 @@ static uint64_t run_channels(struct smsr__worker *w, bool *did)
 			if (SMSR__LOAD(c->stats.submitted) != before)
 				*did = true;
 		}
+		if (smsr__lanes_queued(&c->lanes) &&
+		    atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_UP)
+			w->backlog = true;
 		if (c->poll_at < next)
 			next = c->poll_at;
 		if (c->dispatch_at < next)
@@ -220,7 +225,12 @@ static void idle(struct smsr__worker *w, uint64_t next, uint64_t *idle_since)
 {
 	if (*idle_since == 0)
 		*idle_since = w->now;
-	if (w->now - *idle_since < SMSR__SPIN_NS && next > w->now) {
+	/* Spin rather than sleep while messages wait for pacing and the next
+	 * send is near: a code arriving now must not pay for a wake-up (tens
+	 * of microseconds on a VM). Fully idle, sleep after a short spin. */
+	if ((w->now - *idle_since < SMSR__SPIN_NS ||
+	     (w->backlog && next - w->now <= SMSR__BUSY_HORIZON_NS)) &&
+	    next > w->now) {
 		__builtin_ia32_pause();
 		return;
 	}
