@@ -42,9 +42,14 @@
 #define SMSR__SWEEP_NS 100000000ull /* expiry and timeout sweeps */
 #define SMSR__DISPATCH_BURST 256   /* sends per channel per loop turn */
 
+/* A counter alone on its cache line, so writers on different cores never
+ * share a line. */
 struct smsr__counter {
-	_Atomic uint64_t v;
-	char pad[SMSR__CACHELINE - sizeof(uint64_t)];
+	_Alignas(SMSR__CACHELINE) _Atomic uint64_t v;
+	/* Submitters' last view of the matching released counter: released
+	 * only grows, so a stale view only errs towards "full" and is
+	 * refreshed then. Saves a cross-core miss per message. */
+	_Atomic uint64_t seen_released;
 };
 
 /* Single-writer counters: the owner does load + store, readers load. */
@@ -65,8 +70,8 @@ struct smsr__chan_stats {
 };
 
 struct smsr_chan {
-	/* Read by submitters. */
-	uint32_t index;
+	/* Read by submitters and the worker, written rarely: one line. */
+	_Alignas(SMSR__CACHELINE) uint32_t index;
 	struct smsr__worker *worker;
 	const struct smsr__chan_cfg *cfg; /* in the router's config copy */
 	_Atomic uint8_t state;            /* enum smsr_chan_state */
@@ -75,7 +80,7 @@ struct smsr_chan {
 	struct smsr__counter released[SMSR_NCLASS]; /* by the worker */
 
 	/* Owned by the worker. */
-	const struct smsr_driver *drv;
+	_Alignas(SMSR__CACHELINE) const struct smsr_driver *drv;
 	void *drv_state;
 	bool open;
 	struct smsr__lanes lanes;

@@ -77,10 +77,15 @@ static int check_str(const char *s, size_t max, size_t *len, int err)
 static int admit(struct smsr_chan *c, int cls)
 {
 	struct smsr__counter *a = &c->admitted[cls - 1];
+	uint64_t cap = c->cfg->lane_cap[cls - 1];
 	uint64_t old = atomic_fetch_add_explicit(&a->v, 1, memory_order_relaxed);
-	uint64_t rel = atomic_load_explicit(&c->released[cls - 1].v, memory_order_relaxed);
+	uint64_t rel = atomic_load_explicit(&a->seen_released, memory_order_relaxed);
 
-	if (old - rel < c->cfg->lane_cap[cls - 1])
+	if (old - rel < cap)
+		return 0;
+	rel = atomic_load_explicit(&c->released[cls - 1].v, memory_order_relaxed);
+	atomic_store_explicit(&a->seen_released, rel, memory_order_relaxed);
+	if (old - rel < cap)
 		return 0;
 	atomic_fetch_sub_explicit(&a->v, 1, memory_order_relaxed);
 	return -SMSR_EBUSY;
