@@ -30,6 +30,7 @@ void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct s
 		.op_code = op_code,
 		.carrier_msgid = rec->carrier_msgid[0] ? rec->carrier_msgid : NULL,
 		.client_ref = smsr__rec_ref(rec),
+		.tags = rec->tags_len ? smsr__rec_tags(rec) : NULL,
 		.recipient = rec->recipient,
 	};
 	r->on_event(r->ev_arg, &ev);

@@ -102,6 +102,7 @@ struct smsr_event {
 	int32_t op_code;           /* operator's code for failed/delivered, else 0 */
 	const char *carrier_msgid; /* submitted/delivered/failed: may be NULL */
 	const char *client_ref;    /* NULL when none */
+	const char *tags;          /* NULL when none */
 	const char *recipient;     /* E.164 */
 };
 
