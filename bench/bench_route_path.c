@@ -14,27 +14,27 @@
 #include "bench_util.h"
 #include "smsr/smsr.h"
 
-#define RUNS 5
+#define RUNS  5
 #define BATCH 256
 
 static const char *texts[] = {
-	"【淘宝网】验证码 528104，您正在登录淘宝，切勿告知他人。",
-	"【京东物流】您的订单已由京东快递员签收，签收人：本人。",
-	"【蜜雪冰城】冬日暖饮第二杯半价，仅限本周，回T退订。",
-	"Your Zoom verification code is 771203. Valid for 10 minutes.",
-	"Southwest: Flight 2231 to DEN now departs at 6:10 PM from gate 12.",
-	"Gap: 50% off everything ends tonight! gap.com Reply STOP to opt out.",
-	"【玉山銀行】一次性交易密碼 940117，有效時間5分鐘。",
-	"【統一超商】您的包裹已送達7-11信義門市，請於7日內取件。",
+    "【淘宝网】验证码 528104，您正在登录淘宝，切勿告知他人。",
+    "【京东物流】您的订单已由京东快递员签收，签收人：本人。",
+    "【蜜雪冰城】冬日暖饮第二杯半价，仅限本周，回T退订。",
+    "Your Zoom verification code is 771203. Valid for 10 minutes.",
+    "Southwest: Flight 2231 to DEN now departs at 6:10 PM from gate 12.",
+    "Gap: 50% off everything ends tonight! gap.com Reply STOP to opt out.",
+    "【玉山銀行】一次性交易密碼 940117，有效時間5分鐘。",
+    "【統一超商】您的包裹已送達7-11信義門市，請於7日內取件。",
 };
-static const char *numbers[] = {"13812345678", "+8613012345678", "008613312345678",
-				"8619212345678", "+14155550123"};
+static const char *numbers[] = {"13812345678", "+8613012345678", "008613312345678", "8619212345678",
+				"+14155550123"};
 
 static const char *cfg_text =
-	"router = { workers = 1; };\n"
-	"channels = ( { name = \"fast\"; driver = \"sim\";\n"
-	"  lanes = { verification = 1000000; notice = 1000000; marketing = 1000000; }; } );\n"
-	"routes = ( { groups = ( [\"fast\"] ); } );\n";
+    "router = { workers = 1; };\n"
+    "channels = ( { name = \"fast\"; driver = \"sim\";\n"
+    "  lanes = { verification = 1000000; notice = 1000000; marketing = 1000000; }; } );\n"
+    "routes = ( { groups = ( [\"fast\"] ); } );\n";
 
 static _Atomic uint64_t finals;
 
@@ -97,8 +97,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 4096 + BATCH; i++) {
 		const char *t = texts[i % 8];
 
-		msgs[i] = (struct smsr_msg){.recipient = numbers[i % 5], .text = t,
-					    .text_len = strlen(t)};
+		msgs[i] = (struct smsr_msg){
+		    .recipient = numbers[i % 5], .text = t, .text_len = strlen(t)};
 	}
 	smsr_config_create(&cfg);
 	if (smsr_config_parse(cfg, cfg_text, NULL, 0) < 0)

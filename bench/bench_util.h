@@ -50,11 +50,12 @@ static inline double bench_percentile(double *v, size_t n, double p)
 }
 
 /* One result line. @extra is either NULL or a preformatted ,"k":v list. */
-static inline void bench_emit(const char *bench, const char *metric, double value,
-			      const char *unit, int runs, const char *extra)
+static inline void bench_emit(const char *bench, const char *metric, double value, const char *unit,
+			      int runs, const char *extra)
 {
-	printf("{\"bench\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"runs\":%d%s}\n",
-	       bench, metric, value, unit, runs, extra ? extra : "");
+	printf(
+	    "{\"bench\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"runs\":%d%s}\n",
+	    bench, metric, value, unit, runs, extra ? extra : "");
 	fflush(stdout);
 }
 

@@ -16,18 +16,20 @@
 #include "bench_util.h"
 #include "smsr/smsr.h"
 
-#define RUNS 5
+#define RUNS	5
 #define BACKLOG 1100000
 #define SAMPLES 2000
 
 static const char *cfg_text =
-	"router = { workers = 1; };\n"
-	"channels = (\n"
-	" { name = \"m1\"; driver = \"sim\"; tps = 2000; window = 64; reserve = { window = 8; tokens = 20; };\n"
-	"   lanes = { verification = 10000; notice = 100000; marketing = 2000000; }; },\n"
-	" { name = \"m2\"; driver = \"sim\"; tps = 2000; window = 64; reserve = { window = 8; tokens = 20; };\n"
-	"   lanes = { verification = 10000; notice = 100000; marketing = 2000000; }; } );\n"
-	"routes = ( { groups = ( [\"m1:1\", \"m2:1\"] ); } );\n";
+    "router = { workers = 1; };\n"
+    "channels = (\n"
+    " { name = \"m1\"; driver = \"sim\"; tps = 2000; window = 64; reserve = { window = 8; tokens = "
+    "20; };\n"
+    "   lanes = { verification = 10000; notice = 100000; marketing = 2000000; }; },\n"
+    " { name = \"m2\"; driver = \"sim\"; tps = 2000; window = 64; reserve = { window = 8; tokens = "
+    "20; };\n"
+    "   lanes = { verification = 10000; notice = 100000; marketing = 2000000; }; } );\n"
+    "routes = ( { groups = ( [\"m1:1\", \"m2:1\"] ); } );\n";
 
 static _Atomic uint64_t handoff_ns;
 static _Atomic uint64_t handoffs;
@@ -66,7 +68,9 @@ static void measure(struct smsr_router *r, double *p50, double *p99)
 {
 	static double lat[SAMPLES];
 	const char *t = "Your verification code is 482913. It expires in 5 minutes.";
-	struct smsr_msg m = {.recipient = "13912345678", .text = t, .text_len = strlen(t),
+	struct smsr_msg m = {.recipient = "13912345678",
+			     .text = t,
+			     .text_len = strlen(t),
 			     .cls = SMSR_CLASS_VERIFICATION};
 
 	for (int i = 0; i < SAMPLES; i++) {
@@ -87,13 +91,16 @@ static double backlog(struct smsr_router *r)
 {
 	static struct smsr_msg m[1000];
 	static struct smsr_result res[1000];
-	const char *t = "【天猫】年终好价节！满400减60，叠加店铺券更划算，点击 tb.cn/Zx2 抢，回TD退订。";
+	const char *t =
+	    "【天猫】年终好价节！满400减60，叠加店铺券更划算，点击 tb.cn/Zx2 抢，回TD退订。";
 	long before = rss_bytes();
 	uint64_t queued = 0;
 
 	for (int i = 0; i < 1000; i++)
-		m[i] = (struct smsr_msg){.recipient = "13812345678", .text = t,
-					 .text_len = strlen(t), .cls = SMSR_CLASS_MARKETING};
+		m[i] = (struct smsr_msg){.recipient = "13812345678",
+					 .text = t,
+					 .text_len = strlen(t),
+					 .cls = SMSR_CLASS_MARKETING};
 	while (queued < BACKLOG)
 		queued += (uint64_t)smsr_router_submit_batch(r, m, 1000, res);
 	usleep(200000); /* let the worker take every chain onto its lanes */

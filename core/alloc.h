@@ -14,7 +14,7 @@
 
 struct smsr__arena {
 	unsigned index; /* jemalloc arena index; unused without jemalloc */
-	int flags;      /* mallocx flags */
+	int flags;	/* mallocx flags */
 };
 
 /* Create the router's arena. 0 or -SMSR_ENOMEM. */

@@ -20,7 +20,7 @@
 
 struct smsr__carrier_entry {
 	char key[SMSR_E164_MAX + 1]; /* E.164 prefix (or whole number for ported) */
-	uint8_t carrier;             /* enum smsr_carrier */
+	uint8_t carrier;	     /* enum smsr_carrier */
 };
 
 struct smsr__carrier_table;

@@ -18,51 +18,51 @@
 #include "smsr/msg.h"
 #include "carrier.h"
 
-#define SMSR__NAME_MAX 31
-#define SMSR__GROUPS_MAX 4
+#define SMSR__NAME_MAX	      31
+#define SMSR__GROUPS_MAX      4
 #define SMSR__GROUP_CHANS_MAX 8
 
 /* Bit masks: classes use bit (class - 1), carriers bit (carrier). */
-#define SMSR__CLASS_BIT(c) (1u << ((c) - 1))
-#define SMSR__ALL_CLASSES 0x7u
+#define SMSR__CLASS_BIT(c)   (1u << ((c)-1))
+#define SMSR__ALL_CLASSES    0x7u
 #define SMSR__CARRIER_BIT(c) (1u << (c))
 
 struct smsr__chan_cfg {
 	char name[SMSR__NAME_MAX + 1];
 	char driver[SMSR__NAME_MAX + 1];
-	uint32_t carriers;  /* SMSR__CARRIER_BIT mask this channel serves */
-	uint32_t classes;   /* SMSR__CLASS_BIT mask */
-	uint32_t tps;       /* granted segments per second; 0 = unlimited */
-	uint32_t burst;     /* token bucket depth in segments; 0 = tps / 10, min 1 */
-	uint32_t window;    /* max submits awaiting an answer; 0 = unlimited */
-	uint32_t v_window;  /* window slots only verification may use */
-	uint32_t v_tokens;  /* bucket level only verification may dip below */
-	uint32_t weight[SMSR_NCLASS];    /* notice vs marketing share; [0] unused */
-	uint32_t lane_cap[SMSR_NCLASS];  /* max queued per lane */
-	uint32_t dlr_timeout_ms;         /* give up waiting for a report */
-	uint32_t submit_timeout_ms;      /* give up waiting for submit answer */
-	double price;                    /* per segment */
-	struct smsr_param *params;       /* owned strings */
+	uint32_t carriers;		/* SMSR__CARRIER_BIT mask this channel serves */
+	uint32_t classes;		/* SMSR__CLASS_BIT mask */
+	uint32_t tps;			/* granted segments per second; 0 = unlimited */
+	uint32_t burst;			/* token bucket depth in segments; 0 = tps / 10, min 1 */
+	uint32_t window;		/* max submits awaiting an answer; 0 = unlimited */
+	uint32_t v_window;		/* window slots only verification may use */
+	uint32_t v_tokens;		/* bucket level only verification may dip below */
+	uint32_t weight[SMSR_NCLASS];	/* notice vs marketing share; [0] unused */
+	uint32_t lane_cap[SMSR_NCLASS]; /* max queued per lane */
+	uint32_t dlr_timeout_ms;	/* give up waiting for a report */
+	uint32_t submit_timeout_ms;	/* give up waiting for submit answer */
+	double price;			/* per segment */
+	struct smsr_param *params;	/* owned strings */
 	size_t nparams;
 };
 
 struct smsr__group_cfg {
 	uint32_t n;
-	uint32_t chan[SMSR__GROUP_CHANS_MAX];   /* index into smsr_config.chans */
+	uint32_t chan[SMSR__GROUP_CHANS_MAX];	/* index into smsr_config.chans */
 	uint32_t weight[SMSR__GROUP_CHANS_MAX]; /* >= 1 */
 };
 
 struct smsr__route_cfg {
-	uint32_t classes;  /* SMSR__CLASS_BIT mask; all if unset */
-	uint32_t carriers; /* SMSR__CARRIER_BIT mask; all if unset */
+	uint32_t classes;		/* SMSR__CLASS_BIT mask; all if unset */
+	uint32_t carriers;		/* SMSR__CARRIER_BIT mask; all if unset */
 	char prefix[SMSR_E164_MAX + 1]; /* E.164 prefix, "" = any */
 	uint32_t ngroups;
 	struct smsr__group_cfg groups[SMSR__GROUPS_MAX];
 };
 
 struct smsr_config {
-	uint32_t node_id;   /* 0..511, part of every message id */
-	uint32_t workers;   /* 1..64 */
+	uint32_t node_id;		   /* 0..511, part of every message id */
+	uint32_t workers;		   /* 1..64 */
 	uint32_t validity_ms[SMSR_NCLASS]; /* per-class defaults */
 	struct smsr__chan_cfg *chans;
 	size_t nchans;
@@ -70,7 +70,7 @@ struct smsr_config {
 	size_t nroutes;
 	struct smsr__carrier_entry *prefixes; /* carrier prefix overrides */
 	size_t nprefixes;
-	struct smsr__carrier_entry *ported;   /* ported numbers */
+	struct smsr__carrier_entry *ported; /* ported numbers */
 	size_t nported;
 };
 

@@ -22,7 +22,7 @@
 
 enum smsr__sim_fault {
 	SMSR__SIM_OK = 0,
-	SMSR__SIM_DOWN,      /* refuses submits; pending answers fail channel_down */
+	SMSR__SIM_DOWN,	     /* refuses submits; pending answers fail channel_down */
 	SMSR__SIM_BLACKHOLE, /* takes submits, never answers */
 	SMSR__SIM_THROTTLE,  /* answers every submit with throttled */
 	SMSR__SIM_REJECT,    /* answers every submit with a permanent rejection */
@@ -37,8 +37,8 @@ enum smsr__sim_kind {
 struct smsr__sim_report {
 	uint8_t kind; /* enum smsr__sim_kind */
 	uint64_t token;
-	int status;   /* 0 or -SMSR_E* as smsr_chan_submit_done()/dlr() take */
-	int op_code;  /* operator code (SMPP command_status / DLR err) */
+	int status;	/* 0 or -SMSR_E* as smsr_chan_submit_done()/dlr() take */
+	int op_code;	/* operator code (SMPP command_status / DLR err) */
 	char msgid[24]; /* carrier message id for accepted submits; "" for DLRs */
 };
 

@@ -23,6 +23,6 @@ static inline uint64_t smsr__wall_ms(void)
 }
 
 #define SMSR__MS 1000000ull
-#define SMSR__S 1000000000ull
+#define SMSR__S	 1000000000ull
 
 #endif

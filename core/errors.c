@@ -16,7 +16,7 @@ struct err_entry {
 
 static const struct err_entry err_table[] = {
 #define ERR_ROW(sym, code, name, desc) {code, name, desc},
-	SMSR_ERRORS(ERR_ROW)
+    SMSR_ERRORS(ERR_ROW)
 #undef ERR_ROW
 };
 

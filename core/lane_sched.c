@@ -12,9 +12,9 @@
 #include "lane_sched.h"
 
 #define VT_SCALE 1000000ull /* fair-queuing clock units per segment at weight 1 */
-#define LANE_V 0
-#define LANE_N 1
-#define LANE_M 2
+#define LANE_V	 0
+#define LANE_N	 1
+#define LANE_M	 2
 
 void smsr__lanes_init(struct smsr__lanes *l, const struct smsr__chan_cfg *cfg, uint64_t now_ns)
 {

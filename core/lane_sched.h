@@ -35,11 +35,11 @@ struct smsr__lane {
 
 struct smsr__lanes {
 	struct smsr__lane lane[SMSR_NCLASS]; /* index class - 1 */
-	uint64_t vtime[SMSR_NCLASS];         /* fair-queuing clocks (notice, marketing) */
+	uint64_t vtime[SMSR_NCLASS];	     /* fair-queuing clocks (notice, marketing) */
 	uint32_t weight[SMSR_NCLASS];
-	uint32_t tps;       /* segments per second, 0 unlimited */
-	uint32_t window;    /* 0 unlimited */
-	uint32_t v_window;  /* slots only verification uses */
+	uint32_t tps;	   /* segments per second, 0 unlimited */
+	uint32_t window;   /* 0 unlimited */
+	uint32_t v_window; /* slots only verification uses */
 	uint32_t outstanding;
 	double burst;
 	double v_tokens;

@@ -11,8 +11,8 @@
 
 static const char *const class_names[] = {"auto", "verification", "notice", "marketing"};
 static const char *const carrier_names[] = {"unknown", "cmcc", "cucc", "ctcc", "cbn", "intl"};
-static const char *const event_names[] = {"accepted", "queued",   "submitted", "delivered",
-					  "failed",   "expired",  "rejected",  "handoff"};
+static const char *const event_names[] = {"accepted", "queued",	 "submitted", "delivered",
+					  "failed",   "expired", "rejected",  "handoff"};
 
 const char *smsr_class_name(enum smsr_class cls)
 {
@@ -46,11 +46,11 @@ int smsr__carrier_parse(const char *name)
 		const char *alias;
 		int carrier;
 	} aliases[] = {
-		{"mobile", SMSR_CARRIER_CMCC},  {"china_mobile", SMSR_CARRIER_CMCC},
-		{"unicom", SMSR_CARRIER_CUCC},  {"china_unicom", SMSR_CARRIER_CUCC},
-		{"telecom", SMSR_CARRIER_CTCC}, {"china_telecom", SMSR_CARRIER_CTCC},
-		{"broadnet", SMSR_CARRIER_CBN}, {"china_broadnet", SMSR_CARRIER_CBN},
-		{"international", SMSR_CARRIER_INTL},
+	    {"mobile", SMSR_CARRIER_CMCC},	  {"china_mobile", SMSR_CARRIER_CMCC},
+	    {"unicom", SMSR_CARRIER_CUCC},	  {"china_unicom", SMSR_CARRIER_CUCC},
+	    {"telecom", SMSR_CARRIER_CTCC},	  {"china_telecom", SMSR_CARRIER_CTCC},
+	    {"broadnet", SMSR_CARRIER_CBN},	  {"china_broadnet", SMSR_CARRIER_CBN},
+	    {"international", SMSR_CARRIER_INTL},
 	};
 
 	if (!name)

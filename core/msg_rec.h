@@ -31,14 +31,14 @@ struct smsr__rec {
 	uint64_t deadline_ns; /* in flight: submit or report timeout */
 	uint32_t alloc_size;  /* bytes of this allocation */
 	uint32_t text_len;
-	uint32_t slot;        /* in-flight table slot */
-	uint16_t chan;        /* channel index */
-	uint8_t cls;          /* enum smsr_class */
-	uint8_t carrier;      /* enum smsr_carrier */
+	uint32_t slot;	 /* in-flight table slot */
+	uint16_t chan;	 /* channel index */
+	uint8_t cls;	 /* enum smsr_class */
+	uint8_t carrier; /* enum smsr_carrier */
 	uint8_t segments;
 	uint8_t coding;
 	uint8_t attempt;
-	uint8_t state;        /* enum smsr__rec_state */
+	uint8_t state; /* enum smsr__rec_state */
 	uint8_t sender_len;
 	uint8_t ref_len;
 	uint8_t tags_len;

@@ -17,15 +17,15 @@
 #include <stdint.h>
 
 struct smsr__text_info {
-	uint32_t units;   /* septets (GSM-7) or UTF-16 units (UCS-2) */
+	uint32_t units; /* septets (GSM-7) or UTF-16 units (UCS-2) */
 	uint32_t segments;
-	uint8_t coding;   /* enum smsr_coding */
+	uint8_t coding; /* enum smsr_coding */
 };
 
 /*
  * Scan @text (@len bytes). Returns 0 and fills @out, or -SMSR_EEMPTY
- * (len 0), -SMSR_EINVAL (@text NULL with @len > 0, or @out NULL), -SMSR_EBADUTF8 (invalid UTF-8: overlongs, surrogates, > U+10FFFF,
- * truncated sequences, NUL bytes). Pure.
+ * (len 0), -SMSR_EINVAL (@text NULL with @len > 0, or @out NULL), -SMSR_EBADUTF8 (invalid UTF-8:
+ * overlongs, surrogates, > U+10FFFF, truncated sequences, NUL bytes). Pure.
  */
 int smsr__text_scan(const char *text, size_t len, struct smsr__text_info *out);
 

@@ -10,7 +10,8 @@
 
 static int rule_matches_pair(const struct smsr__route_cfg *rule, int cls, int carrier)
 {
-	return (rule->classes & SMSR__CLASS_BIT(cls)) && (rule->carriers & SMSR__CARRIER_BIT(carrier));
+	return (rule->classes & SMSR__CLASS_BIT(cls)) &&
+	       (rule->carriers & SMSR__CARRIER_BIT(carrier));
 }
 
 int smsr__route_table_build(struct smsr__route_table **out, const struct smsr_config *cfg)

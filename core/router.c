@@ -286,7 +286,8 @@ static int send_ctl(struct smsr_router *r, int index, int op, const char *key, c
 
 	if (!r || index < 0 || (size_t)index >= r->nchans)
 		return index < 0 || !r ? -SMSR_EINVAL : -SMSR_ENOTFOUND;
-	if ((key && strlen(key) >= sizeof(ctl->key)) || (value && strlen(value) >= sizeof(ctl->value)))
+	if ((key && strlen(key) >= sizeof(ctl->key)) ||
+	    (value && strlen(value) >= sizeof(ctl->value)))
 		return -SMSR_EINVAL;
 	ctl = calloc(1, sizeof(*ctl));
 	if (!ctl)
@@ -317,9 +318,8 @@ int smsr_router_channel_resume(struct smsr_router *r, int index)
 	if (!r || index < 0 || (size_t)index >= r->nchans)
 		return index < 0 || !r ? -SMSR_EINVAL : -SMSR_ENOTFOUND;
 	c = &r->chans[index];
-	if (!atomic_compare_exchange_strong(&c->state, &paused,
-					    atomic_load(&c->down_reason) ? SMSR_CHAN_DOWN
-									 : SMSR_CHAN_UP))
+	if (!atomic_compare_exchange_strong(
+		&c->state, &paused, atomic_load(&c->down_reason) ? SMSR_CHAN_DOWN : SMSR_CHAN_UP))
 		return -SMSR_ESTATE;
 	/* Nudge the worker: it may have nothing else to wake it. */
 	return atomic_load(&r->running) ? send_ctl(r, index, 0, NULL, NULL) : 0;

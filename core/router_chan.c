@@ -112,16 +112,16 @@ static bool send_one(struct smsr__worker *w, struct smsr_chan *c, struct smsr__r
 	rec->state = SMSR__REC_INFLIGHT;
 	rec->deadline_ns = w->now + (uint64_t)c->cfg->submit_timeout_ms * 1000000ull;
 	sub = (struct smsr_submit){
-		.token = token,
-		.id = rec->id,
-		.recipient = rec->recipient,
-		.sender = smsr__rec_sender(rec),
-		.text = smsr__rec_text(rec),
-		.text_len = rec->text_len,
-		.cls = rec->cls,
-		.carrier = rec->carrier,
-		.segments = rec->segments,
-		.coding = rec->coding,
+	    .token = token,
+	    .id = rec->id,
+	    .recipient = rec->recipient,
+	    .sender = smsr__rec_sender(rec),
+	    .text = smsr__rec_text(rec),
+	    .text_len = rec->text_len,
+	    .cls = rec->cls,
+	    .carrier = rec->carrier,
+	    .segments = rec->segments,
+	    .coding = rec->coding,
 	};
 	SMSR__BUMP(c->stats.inflight, 1);
 	SMSR__BUMP(c->stats.submitted, 1);

@@ -18,20 +18,20 @@ void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct s
 	if (!r->on_event || !(r->ev_mask & SMSR_EV_MASK(type)))
 		return;
 	ev = (struct smsr_event){
-		.id = rec->id,
-		.ts_ns = now_ns,
-		.accepted_ns = rec->accepted_ns,
-		.type = (uint8_t)type,
-		.cls = rec->cls,
-		.carrier = rec->carrier,
-		.attempt = rec->attempt,
-		.channel = rec->chan,
-		.reason = reason,
-		.op_code = op_code,
-		.carrier_msgid = rec->carrier_msgid[0] ? rec->carrier_msgid : NULL,
-		.client_ref = smsr__rec_ref(rec),
-		.tags = rec->tags_len ? smsr__rec_tags(rec) : NULL,
-		.recipient = rec->recipient,
+	    .id = rec->id,
+	    .ts_ns = now_ns,
+	    .accepted_ns = rec->accepted_ns,
+	    .type = (uint8_t)type,
+	    .cls = rec->cls,
+	    .carrier = rec->carrier,
+	    .attempt = rec->attempt,
+	    .channel = rec->chan,
+	    .reason = reason,
+	    .op_code = op_code,
+	    .carrier_msgid = rec->carrier_msgid[0] ? rec->carrier_msgid : NULL,
+	    .client_ref = smsr__rec_ref(rec),
+	    .tags = rec->tags_len ? smsr__rec_tags(rec) : NULL,
+	    .recipient = rec->recipient,
 	};
 	r->on_event(r->ev_arg, &ev);
 }

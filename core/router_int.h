@@ -33,14 +33,14 @@
 #include "msg_rec.h"
 #include "route_table.h"
 
-#define SMSR__CACHELINE 64
-#define SMSR__RING_SLOTS 65536 /* hand-off chains per worker */
-#define SMSR__CTL_SLOTS 1024
-#define SMSR__EPOCH_SLOTS 32
-#define SMSR__SPIN_NS 50000ull     /* idle spin before sleeping */
-#define SMSR__BUSY_HORIZON_NS 2000000ull /* with a backlog, spin up to a send this near */
-#define SMSR__SWEEP_NS 100000000ull /* expiry and timeout sweeps */
-#define SMSR__DISPATCH_BURST 256   /* sends per channel per loop turn */
+#define SMSR__CACHELINE	      64
+#define SMSR__RING_SLOTS      65536 /* hand-off chains per worker */
+#define SMSR__CTL_SLOTS	      1024
+#define SMSR__EPOCH_SLOTS     32
+#define SMSR__SPIN_NS	      50000ull	   /* idle spin before sleeping */
+#define SMSR__BUSY_HORIZON_NS 2000000ull   /* with a backlog, spin up to a send this near */
+#define SMSR__SWEEP_NS	      100000000ull /* expiry and timeout sweeps */
+#define SMSR__DISPATCH_BURST  256	   /* sends per channel per loop turn */
 
 /* A counter alone on its cache line, so writers on different cores never
  * share a line. */
@@ -53,8 +53,9 @@ struct smsr__counter {
 };
 
 /* Single-writer counters: the owner does load + store, readers load. */
-#define SMSR__BUMP(field, n)                                                                     \
-	atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + (n), \
+#define SMSR__BUMP(field, n)                                                              \
+	atomic_store_explicit(&(field),                                                   \
+			      atomic_load_explicit(&(field), memory_order_relaxed) + (n), \
 			      memory_order_relaxed)
 #define SMSR__LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
 
@@ -74,7 +75,7 @@ struct smsr_chan {
 	_Alignas(SMSR__CACHELINE) uint32_t index;
 	struct smsr__worker *worker;
 	const struct smsr__chan_cfg *cfg; /* in the router's config copy */
-	_Atomic uint8_t state;            /* enum smsr_chan_state */
+	_Atomic uint8_t state;		  /* enum smsr_chan_state */
 	_Atomic int32_t down_reason;
 	struct smsr__counter admitted[SMSR_NCLASS]; /* by submitters */
 	struct smsr__counter released[SMSR_NCLASS]; /* by the worker */
@@ -109,7 +110,7 @@ struct smsr__worker {
 	bool started;
 	struct ck_ring ring; /* chains of struct smsr__rec, MPSC */
 	struct ck_ring_buffer *ring_buf;
-	struct ck_ring ctl;  /* struct smsr__ctl *, MPSC */
+	struct ck_ring ctl; /* struct smsr__ctl *, MPSC */
 	struct ck_ring_buffer *ctl_buf;
 	_Atomic int sleeping;
 	_Atomic int stop;
@@ -155,7 +156,8 @@ struct smsr_router {
 	_Atomic(struct smsr__snapshot *) snap;
 	ck_epoch_t epoch;
 	struct smsr__epoch_slot epoch_slots[SMSR__EPOCH_SLOTS];
-	pthread_mutex_t admin_lock; /* serializes start/stop/snapshot swaps; never on the hot path */
+	pthread_mutex_t
+	    admin_lock; /* serializes start/stop/snapshot swaps; never on the hot path */
 
 	struct smsr_chan *chans; /* array of cfg.nchans */
 	size_t nchans;

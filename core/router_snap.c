@@ -54,7 +54,7 @@ void smsr__snap_free(struct smsr__snapshot *s)
 static void snap_retire(ck_epoch_entry_t *e)
 {
 	struct smsr__snapshot *s =
-		(struct smsr__snapshot *)((char *)e - offsetof(struct smsr__snapshot, epoch_entry));
+	    (struct smsr__snapshot *)((char *)e - offsetof(struct smsr__snapshot, epoch_entry));
 
 	smsr__snap_free(s);
 }
@@ -84,7 +84,8 @@ ck_epoch_record_t *smsr__epoch_lease(struct smsr_router *r, unsigned *slot)
 			unsigned i = (start + k) % SMSR__EPOCH_SLOTS;
 			int expect = 0;
 
-			if (atomic_load_explicit(&r->epoch_slots[i].busy, memory_order_relaxed) == 0 &&
+			if (atomic_load_explicit(&r->epoch_slots[i].busy, memory_order_relaxed) ==
+				0 &&
 			    atomic_compare_exchange_strong(&r->epoch_slots[i].busy, &expect, 1)) {
 				*slot = i;
 				return &r->epoch_slots[i].rec;

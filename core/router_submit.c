@@ -18,10 +18,10 @@
 #include "msg_text.h"
 #include "router_int.h"
 
-#define CHAIN_MAX 256
-#define ID_SEQ_BITS 13
+#define CHAIN_MAX    256
+#define ID_SEQ_BITS  13
 #define ID_NODE_BITS 9
-#define ID_EPOCH_MS 1735689600000ull /* 2025-01-01T00:00:00Z */
+#define ID_EPOCH_MS  1735689600000ull /* 2025-01-01T00:00:00Z */
 
 struct chain {
 	struct smsr__rec *head, *tail;
@@ -32,7 +32,7 @@ struct batch {
 	struct smsr_router *r;
 	const struct smsr__snapshot *snap;
 	uint64_t now;
-	uint64_t ids;   /* next logical id of the reserved block */
+	uint64_t ids; /* next logical id of the reserved block */
 	uint64_t accepted, rejected;
 	uint64_t by_class[SMSR_NCLASS];
 	struct chain *chains; /* one per worker */
@@ -105,8 +105,8 @@ static inline uint64_t mix(uint64_t x)
  * Returns the channel index, -SMSR_EBUSY (all up ones full) or
  * -SMSR_ENOCHANNEL (none up).
  */
-static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__group_cfg *grp,
-			 int cls, uint64_t hash)
+static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__group_cfg *grp, int cls,
+			 uint64_t hash)
 {
 	uint32_t total = 0, target, start = 0;
 	int ret = -SMSR_ENOCHANNEL;
@@ -198,11 +198,10 @@ static int validate(const struct smsr_router *r, const struct smsr_msg *m, struc
 	return 0;
 }
 
-static struct smsr__rec *build(struct batch *b, const struct smsr_msg *m,
-			       const struct prepared *p)
+static struct smsr__rec *build(struct batch *b, const struct smsr_msg *m, const struct prepared *p)
 {
-	size_t size = sizeof(struct smsr__rec) + m->text_len + p->sender_len + p->ref_len +
-		      p->tags_len + 4;
+	size_t size =
+	    sizeof(struct smsr__rec) + m->text_len + p->sender_len + p->ref_len + p->tags_len + 4;
 	struct smsr__rec *rec = smsr__alloc(&b->r->arena, size);
 	char *d;
 
@@ -262,8 +261,8 @@ static void chain_add(struct batch *b, struct smsr__rec *rec)
 		chain_flush(b, wi);
 }
 
-static void reject(struct batch *b, const struct smsr_msg *m, const struct prepared *p,
-		   int reason, struct smsr_result *res)
+static void reject(struct batch *b, const struct smsr_msg *m, const struct prepared *p, int reason,
+		   struct smsr_result *res)
 {
 	struct smsr_router *r = b->r;
 	int k = -reason - SMSR_EINVAL;
@@ -272,16 +271,17 @@ static void reject(struct batch *b, const struct smsr_msg *m, const struct prepa
 	if (k >= 0 && k < 32)
 		atomic_fetch_add_explicit(&r->n_reason[k], 1, memory_order_relaxed);
 	if (res)
-		*res = (struct smsr_result){.status = reason, .cls = (uint8_t)p->cls, .channel = -1};
+		*res =
+		    (struct smsr_result){.status = reason, .cls = (uint8_t)p->cls, .channel = -1};
 	if (r->on_event && (r->ev_mask & SMSR_EV_MASK(SMSR_EV_REJECTED))) {
 		struct smsr_event ev = {
-			.ts_ns = b->now,
-			.type = SMSR_EV_REJECTED,
-			.cls = (uint8_t)p->cls,
-			.channel = -1,
-			.reason = reason,
-			.client_ref = m ? m->client_ref : NULL,
-			.recipient = p->e164_len > 0 ? p->e164 : (m ? m->recipient : NULL),
+		    .ts_ns = b->now,
+		    .type = SMSR_EV_REJECTED,
+		    .cls = (uint8_t)p->cls,
+		    .channel = -1,
+		    .reason = reason,
+		    .client_ref = m ? m->client_ref : NULL,
+		    .recipient = p->e164_len > 0 ? p->e164 : (m ? m->recipient : NULL),
 		};
 		r->on_event(r->ev_arg, &ev);
 	}

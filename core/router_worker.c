@@ -8,10 +8,10 @@
  * then sweep for expired messages and timed-out submits. With nothing to do
  * the worker spins briefly — and keeps spinning while messages wait on
  * pacing with the next send due within SMSR__BUSY_HORIZON_NS, so a code
- * arriving then does not pay for a wake-up — then sleeps in io_uring on an eventfd with a timeout at the
- * next timer. Submitters write the eventfd only when the worker says it is
- * sleeping; the sleeping flag and the ring check are ordered by seq_cst
- * fences on both sides, so no wake-up is lost.
+ * arriving then does not pay for a wake-up — then sleeps in io_uring on an eventfd with a timeout
+ * at the next timer. Submitters write the eventfd only when the worker says it is sleeping; the
+ * sleeping flag and the ring check are ordered by seq_cst fences on both sides, so no wake-up is
+ * lost.
  */
 #include <errno.h>
 #include <poll.h>
@@ -200,14 +200,14 @@ static void sleep_until(struct smsr__worker *w, uint64_t deadline)
 		struct pollfd pfd = {.fd = w->efd, .events = POLLIN};
 		uint64_t v;
 
-		if (poll(&pfd, 1, (int)(wait / SMSR__MS) + 1) > 0 && read(w->efd, &v, sizeof(v)) < 0)
+		if (poll(&pfd, 1, (int)(wait / SMSR__MS) + 1) > 0 &&
+		    read(w->efd, &v, sizeof(v)) < 0)
 			(void)v;
 		return;
 	}
 	arm_efd(w);
 	io_uring_submit_and_wait_timeout(&w->uring, &cqe, 1, &ts, NULL);
-	io_uring_for_each_cqe(&w->uring, head, cqe)
-	{
+	io_uring_for_each_cqe (&w->uring, head, cqe) {
 		if (cqe->user_data == EFD_TAG)
 			w->efd_armed = false;
 		n++;

@@ -28,8 +28,8 @@ struct hist {
 struct demo {
 	_Atomic uint64_t finals[SMSR_NCLASS + 1][3]; /* [class][delivered, failed, expired] */
 	_Atomic uint64_t handoffs;
-	struct hist handoff_us[SMSR_NCLASS + 1];     /* accepted -> hand-off */
-	struct hist deliver_us;                      /* accepted -> delivered */
+	struct hist handoff_us[SMSR_NCLASS + 1]; /* accepted -> hand-off */
+	struct hist deliver_us;			 /* accepted -> delivered */
 	_Atomic uint64_t fail_reason[64];
 };
 
@@ -93,24 +93,24 @@ static void on_event(void *arg, const struct smsr_event *ev)
 }
 
 static const char *templates[] = {
-	"【淘宝网】验证码 %06u，您正在登录淘宝，切勿告知他人。",
-	"【建设银行】您正在进行网银登录，短信动态码 %06u，请勿泄露。",
-	"Your Zoom verification code is %06u. Valid for 10 minutes.",
-	"【玉山銀行】一次性交易密碼 %06u，有效時間5分鐘。",
-	"【中通快递】您的包裹已到达北京朝阳望京站，取件码 %04u，请及时领取。",
-	"【浦发银行】您尾号%04u的信用卡消费人民币899.00元，可用额度21,300.00元。",
-	"Southwest: Flight %u to DEN now departs at 6:10 PM from gate 12.",
-	"【統一超商】您的包裹已送達7-11信義門市，訂單%u，請於7日內取件。",
-	"Your Costco order #%u is ready for pickup at Warehouse 421.",
-	"【天猫】年终好价节！满400减60，券码%u，点击 tb.cn/Zx2 抢，回TD退订。",
-	"Gap: 50%% off everything ends tonight! Code GAP%u. Reply STOP to opt out.",
-	"【燦坤】年終慶家電滿萬送千，詳情 tkec.tw/s%u，退訂請回覆TD。",
+    "【淘宝网】验证码 %06u，您正在登录淘宝，切勿告知他人。",
+    "【建设银行】您正在进行网银登录，短信动态码 %06u，请勿泄露。",
+    "Your Zoom verification code is %06u. Valid for 10 minutes.",
+    "【玉山銀行】一次性交易密碼 %06u，有效時間5分鐘。",
+    "【中通快递】您的包裹已到达北京朝阳望京站，取件码 %04u，请及时领取。",
+    "【浦发银行】您尾号%04u的信用卡消费人民币899.00元，可用额度21,300.00元。",
+    "Southwest: Flight %u to DEN now departs at 6:10 PM from gate 12.",
+    "【統一超商】您的包裹已送達7-11信義門市，訂單%u，請於7日內取件。",
+    "Your Costco order #%u is ready for pickup at Warehouse 421.",
+    "【天猫】年终好价节！满400减60，券码%u，点击 tb.cn/Zx2 抢，回TD退订。",
+    "Gap: 50%% off everything ends tonight! Code GAP%u. Reply STOP to opt out.",
+    "【燦坤】年終慶家電滿萬送千，詳情 tkec.tw/s%u，退訂請回覆TD。",
 };
 
 /* Mainland mobiles of every carrier; one number in twenty abroad. */
-static const char *prefixes[] = {"138", "139", "150", "135", "188", "130", "186", "131", "133",
-				 "189", "180", "192", "137", "158", "132", "153", "136", "155",
-				 "177", "+1415"};
+static const char *prefixes[] = {"138", "139", "150", "135", "188", "130",  "186",
+				 "131", "133", "189", "180", "192", "137",  "158",
+				 "132", "153", "136", "155", "177", "+1415"};
 
 static void make_msg(struct smsr_msg *m, char *text, size_t tl, char *to, unsigned i)
 {
@@ -161,8 +161,8 @@ static void summary(struct smsr_router *r, struct demo *d, uint64_t accepted)
 	int n = smsr_router_channels(r, ci, 32);
 	uint64_t total = 0;
 
-	printf("\n\n%-13s %9s %9s %8s %8s %14s %14s\n", "class", "accepted", "delivered",
-	       "failed", "expired", "handoff p50<=", "handoff p99<=");
+	printf("\n\n%-13s %9s %9s %8s %8s %14s %14s\n", "class", "accepted", "delivered", "failed",
+	       "expired", "handoff p50<=", "handoff p99<=");
 	for (int c = 1; c <= SMSR_NCLASS; c++) {
 		struct smsr_stats st;
 		uint64_t f0 = atomic_load(&d->finals[c][0]), f1 = atomic_load(&d->finals[c][1]),
@@ -175,8 +175,9 @@ static void summary(struct smsr_router *r, struct demo *d, uint64_t accepted)
 		       (unsigned long long)f0, (unsigned long long)f1, (unsigned long long)f2,
 		       hist_pct(&d->handoff_us[c], 50), hist_pct(&d->handoff_us[c], 99));
 	}
-	printf("\ndelivery report latency (accepted -> delivered): p50 <= %.0f ms, p99 <= %.0f ms\n",
-	       hist_pct(&d->deliver_us, 50) / 1000, hist_pct(&d->deliver_us, 99) / 1000);
+	printf(
+	    "\ndelivery report latency (accepted -> delivered): p50 <= %.0f ms, p99 <= %.0f ms\n",
+	    hist_pct(&d->deliver_us, 50) / 1000, hist_pct(&d->deliver_us, 99) / 1000);
 	printf("failure reasons:");
 	for (int i = 0; i < 64; i++)
 		if (atomic_load(&d->fail_reason[i]))
@@ -199,7 +200,8 @@ int main(int argc, char **argv)
 	double secs = argc > 1 ? atof(argv[1]) : 20;
 	double rate = argc > 2 ? atof(argv[2]) : 1500;
 	static struct demo d;
-	struct smsr_router_opts o = {.on_event = on_event, .arg = &d,
+	struct smsr_router_opts o = {.on_event = on_event,
+				     .arg = &d,
 				     .event_mask = SMSR_EV_FINAL | SMSR_EV_MASK(SMSR_EV_HANDOFF)};
 	struct smsr_router *r;
 	struct smsr_stats st;
@@ -220,7 +222,8 @@ int main(int argc, char **argv)
 	}
 	victim = smsr_router_channel_find(r, "cmcc-a");
 	printf("smsr-demo: embedded default configuration, %.0f s at %.0f msg/s "
-	       "(20%% codes, 50%% notices, 30%% promotions)\n", secs, rate);
+	       "(20%% codes, 50%% notices, 30%% promotions)\n",
+	       secs, rate);
 	srand(42);
 	t0 = now_ns();
 	for (;;) {
@@ -238,7 +241,8 @@ int main(int argc, char **argv)
 			sent++;
 		}
 		if (victim >= 0 && !fault_on && !fault_done && t >= secs / 3) {
-			printf("%s>>> injecting a fault: cmcc-a goes down; its traffic moves to cmcc-b\n",
+			printf("%s>>> injecting a fault: cmcc-a goes down; its traffic moves to "
+			       "cmcc-b\n",
 			       tty ? "\n" : "");
 			smsr_router_channel_ctl(r, victim, "fault", "down");
 			fault_on = true;

@@ -43,16 +43,16 @@ enum smsr_coding {
 };
 
 struct smsr_submit {
-	uint64_t token;        /* pass back in reports */
-	uint64_t id;           /* smsr message id */
+	uint64_t token;	       /* pass back in reports */
+	uint64_t id;	       /* smsr message id */
 	const char *recipient; /* E.164, NUL-terminated */
 	const char *sender;    /* signature or "" */
 	const char *text;      /* UTF-8, @text_len bytes */
 	uint32_t text_len;
-	uint8_t cls;      /* enum smsr_class */
+	uint8_t cls;	  /* enum smsr_class */
 	uint8_t carrier;  /* enum smsr_carrier */
 	uint8_t segments; /* billable segments */
-	uint8_t coding;   /* enum smsr_coding */
+	uint8_t coding;	  /* enum smsr_coding */
 };
 
 struct smsr_driver {
@@ -87,8 +87,8 @@ struct smsr_driver {
  * set, copied) or -SMSR_ETHROTTLED / -SMSR_ECHANERR / -SMSR_ETIMEOUT
  * (temporary) or -SMSR_EREJECTED (permanent, @op_code the operator's code).
  */
-SMSR_API void smsr_chan_submit_done(struct smsr_chan *chan, uint64_t token, int status,
-				    int op_code, const char *carrier_msgid);
+SMSR_API void smsr_chan_submit_done(struct smsr_chan *chan, uint64_t token, int status, int op_code,
+				    const char *carrier_msgid);
 
 /* Delivery report for @token: @status 0 delivered, else -SMSR_EUNDELIVERED. */
 SMSR_API void smsr_chan_dlr(struct smsr_chan *chan, uint64_t token, int status, int op_code);

@@ -30,8 +30,7 @@ SMSR_API int smsr_config_create(struct smsr_config **out);
  * On error returns -SMSR_ECONFIG (or -SMSR_ENOMEM), writes a one-line
  * explanation to @err (may be NULL) and leaves @cfg unchanged.
  */
-SMSR_API int smsr_config_parse(struct smsr_config *cfg, const char *text, char *err,
-			       size_t errlen);
+SMSR_API int smsr_config_parse(struct smsr_config *cfg, const char *text, char *err, size_t errlen);
 
 /* As smsr_config_parse(), reading the file at @path. */
 SMSR_API int smsr_config_load_file(struct smsr_config *cfg, const char *path, char *err,

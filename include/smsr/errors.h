@@ -49,7 +49,7 @@ extern "C" {
 	X(SMSR_EUNDELIVERED, 1023, "undelivered", "the carrier reported the message undelivered") \
 	X(SMSR_ETIMEOUT, 1024, "timeout", "no answer from the channel in time")                   \
 	X(SMSR_ECHANDOWN, 1025, "channel_down", "the channel is down")                            \
-	X(SMSR_ECHANERR, 1026, "channel_error", "the channel reported a temporary error")          \
+	X(SMSR_ECHANERR, 1026, "channel_error", "the channel reported a temporary error")         \
 	X(SMSR_EDLRTIMEOUT, 1027, "dlr_timeout", "no delivery report arrived in time")            \
 	X(SMSR_ESTOPPED, 1028, "router_stopped", "the router stopped before the message was sent")
 

@@ -40,33 +40,33 @@ enum smsr_carrier {
 #define SMSR_NCARRIER 6
 
 /* Limits on what a message may carry (bytes, excluding the NUL). */
-#define SMSR_REF_MAX 64
-#define SMSR_SENDER_MAX 64
-#define SMSR_TAGS_MAX 128
-#define SMSR_TEXT_MAX 2048
-#define SMSR_SEGMENTS_MAX 10
-#define SMSR_E164_MAX 16 /* '+' and up to 15 digits */
+#define SMSR_REF_MAX	     64
+#define SMSR_SENDER_MAX	     64
+#define SMSR_TAGS_MAX	     128
+#define SMSR_TEXT_MAX	     2048
+#define SMSR_SEGMENTS_MAX    10
+#define SMSR_E164_MAX	     16 /* '+' and up to 15 digits */
 #define SMSR_VALIDITY_MAX_MS (7u * 24 * 3600 * 1000)
 
 struct smsr_msg {
-	const char *recipient;  /* any common form; normalized to E.164 */
-	const char *sender;     /* signature, e.g. "淘宝网"; NULL: none */
-	const char *text;       /* UTF-8, not necessarily NUL-terminated */
-	size_t text_len;        /* bytes of @text */
+	const char *recipient;	/* any common form; normalized to E.164 */
+	const char *sender;	/* signature, e.g. "淘宝网"; NULL: none */
+	const char *text;	/* UTF-8, not necessarily NUL-terminated */
+	size_t text_len;	/* bytes of @text */
 	const char *client_ref; /* host's own reference, NULL: none */
-	const char *tags;       /* free-form, e.g. "campaign=x,team=y"; NULL: none */
-	enum smsr_class cls;    /* SMSR_CLASS_AUTO: classify the text */
-	uint32_t validity_ms;   /* 0: the class default */
+	const char *tags;	/* free-form, e.g. "campaign=x,team=y"; NULL: none */
+	enum smsr_class cls;	/* SMSR_CLASS_AUTO: classify the text */
+	uint32_t validity_ms;	/* 0: the class default */
 };
 
 struct smsr_result {
-	uint64_t id;         /* assigned id when status == 0, else 0 */
-	int status;          /* 0 accepted, else -SMSR_E* (the reason) */
-	uint8_t cls;         /* enum smsr_class the router settled on */
-	uint8_t carrier;     /* enum smsr_carrier of the recipient */
-	uint8_t segments;    /* billable segments */
+	uint64_t id;	  /* assigned id when status == 0, else 0 */
+	int status;	  /* 0 accepted, else -SMSR_E* (the reason) */
+	uint8_t cls;	  /* enum smsr_class the router settled on */
+	uint8_t carrier;  /* enum smsr_carrier of the recipient */
+	uint8_t segments; /* billable segments */
 	uint8_t pad;
-	int32_t channel;     /* channel index it was queued on, -1 if none */
+	int32_t channel; /* channel index it was queued on, -1 if none */
 };
 
 enum smsr_event_type {
@@ -81,35 +81,36 @@ enum smsr_event_type {
 	SMSR_EV_COUNT
 };
 #define SMSR_EV_MASK(t) (1u << (t))
-#define SMSR_EV_ALL ((1u << SMSR_EV_COUNT) - 1)
-#define SMSR_EV_FINAL (SMSR_EV_MASK(SMSR_EV_DELIVERED) | SMSR_EV_MASK(SMSR_EV_FAILED) |          \
-		       SMSR_EV_MASK(SMSR_EV_EXPIRED))
+#define SMSR_EV_ALL	((1u << SMSR_EV_COUNT) - 1)
+#define SMSR_EV_FINAL                                                     \
+	(SMSR_EV_MASK(SMSR_EV_DELIVERED) | SMSR_EV_MASK(SMSR_EV_FAILED) | \
+	 SMSR_EV_MASK(SMSR_EV_EXPIRED))
 
 /*
  * A status event. Pointers are lent for the duration of the callback only;
  * copy what you keep.
  */
 struct smsr_event {
-	uint64_t id;               /* message id (0 for REJECTED without id) */
-	uint64_t ts_ns;            /* CLOCK_MONOTONIC when it happened */
-	uint64_t accepted_ns;      /* CLOCK_MONOTONIC when it was accepted */
-	uint8_t type;              /* enum smsr_event_type */
-	uint8_t cls;               /* enum smsr_class */
-	uint8_t carrier;           /* enum smsr_carrier */
-	uint8_t attempt;           /* 1 on the first try */
-	int32_t channel;           /* channel index, -1 when none */
-	int32_t reason;            /* -SMSR_E* for failed/expired/rejected, else 0 */
-	int32_t op_code;           /* operator's code for failed/delivered, else 0 */
+	uint64_t id;		   /* message id (0 for REJECTED without id) */
+	uint64_t ts_ns;		   /* CLOCK_MONOTONIC when it happened */
+	uint64_t accepted_ns;	   /* CLOCK_MONOTONIC when it was accepted */
+	uint8_t type;		   /* enum smsr_event_type */
+	uint8_t cls;		   /* enum smsr_class */
+	uint8_t carrier;	   /* enum smsr_carrier */
+	uint8_t attempt;	   /* 1 on the first try */
+	int32_t channel;	   /* channel index, -1 when none */
+	int32_t reason;		   /* -SMSR_E* for failed/expired/rejected, else 0 */
+	int32_t op_code;	   /* operator's code for failed/delivered, else 0 */
 	const char *carrier_msgid; /* submitted/delivered/failed: may be NULL */
-	const char *client_ref;    /* NULL when none */
-	const char *tags;          /* NULL when none */
-	const char *recipient;     /* E.164 */
+	const char *client_ref;	   /* NULL when none */
+	const char *tags;	   /* NULL when none */
+	const char *recipient;	   /* E.164 */
 };
 
-SMSR_API const char *smsr_class_name(enum smsr_class cls);     /* "verification", ... */
-SMSR_API int smsr_class_parse(const char *name);               /* class or -SMSR_EBADCLASS */
-SMSR_API const char *smsr_carrier_name(enum smsr_carrier c);   /* "cmcc", ... */
-SMSR_API const char *smsr_event_name(enum smsr_event_type t);  /* "queued", ... */
+SMSR_API const char *smsr_class_name(enum smsr_class cls);    /* "verification", ... */
+SMSR_API int smsr_class_parse(const char *name);	      /* class or -SMSR_EBADCLASS */
+SMSR_API const char *smsr_carrier_name(enum smsr_carrier c);  /* "cmcc", ... */
+SMSR_API const char *smsr_event_name(enum smsr_event_type t); /* "queued", ... */
 
 /*
  * Normalize @in to E.164 into @out (at least SMSR_E164_MAX + 1 bytes).

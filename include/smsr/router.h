@@ -32,10 +32,10 @@ struct smsr_router;
 typedef void smsr_event_cb(void *arg, const struct smsr_event *ev);
 
 struct smsr_router_opts {
-	smsr_event_cb *on_event;  /* may be NULL: no events */
-	void *arg;                /* passed to @on_event */
-	uint32_t event_mask;      /* SMSR_EV_MASK() bits; 0 means SMSR_EV_ALL */
-	unsigned workers;         /* 0: from the configuration (default 1) */
+	smsr_event_cb *on_event; /* may be NULL: no events */
+	void *arg;		 /* passed to @on_event */
+	uint32_t event_mask;	 /* SMSR_EV_MASK() bits; 0 means SMSR_EV_ALL */
+	unsigned workers;	 /* 0: from the configuration (default 1) */
 	/* Extra channel drivers (borrowed; must outlive the router). "sim" is built in. */
 	const struct smsr_driver *const *drivers;
 	size_t ndrivers;
@@ -77,8 +77,8 @@ SMSR_API int smsr_router_submit(struct smsr_router *r, const struct smsr_msg *ms
  * considered (-SMSR_ENOTRUNNING, -SMSR_EINVAL). Cheaper per message than
  * single submits: hand-offs to the workers are batched.
  */
-SMSR_API int smsr_router_submit_batch(struct smsr_router *r, const struct smsr_msg *msgs,
-				      size_t n, struct smsr_result *res);
+SMSR_API int smsr_router_submit_batch(struct smsr_router *r, const struct smsr_msg *msgs, size_t n,
+				      struct smsr_result *res);
 
 enum smsr_chan_state {
 	SMSR_CHAN_UP = 0,
@@ -91,24 +91,23 @@ struct smsr_channel_info {
 	char name[32];
 	char driver[32];
 	int32_t index;
-	uint8_t state;       /* enum smsr_chan_state */
+	uint8_t state; /* enum smsr_chan_state */
 	uint8_t pad[3];
 	int32_t down_reason; /* -SMSR_E* when down */
-	uint32_t tps;        /* granted segments per second, 0 unlimited */
+	uint32_t tps;	     /* granted segments per second, 0 unlimited */
 	uint32_t window;
-	uint32_t inflight;   /* submits awaiting the carrier's answer */
+	uint32_t inflight; /* submits awaiting the carrier's answer */
 	uint32_t awaiting_dlr;
 	uint64_t queued[SMSR_NCLASS]; /* per lane, index class - 1 */
 	uint64_t submitted, accepted, delivered, failed, expired, throttled;
-	double price;        /* per segment */
+	double price; /* per segment */
 };
 
 /*
  * Fill up to @max entries of @out with the channels' states and counters.
  * Returns the number of channels (which may exceed @max).
  */
-SMSR_API int smsr_router_channels(struct smsr_router *r, struct smsr_channel_info *out,
-				  size_t max);
+SMSR_API int smsr_router_channels(struct smsr_router *r, struct smsr_channel_info *out, size_t max);
 
 /* Find a channel's index by @name; -SMSR_ENOTFOUND. */
 SMSR_API int smsr_router_channel_find(struct smsr_router *r, const char *name);
@@ -127,15 +126,15 @@ SMSR_API int smsr_router_channel_ctl(struct smsr_router *r, int index, const cha
 				     const char *value);
 
 struct smsr_stats {
-	uint64_t submitted;    /* submit attempts */
+	uint64_t submitted; /* submit attempts */
 	uint64_t accepted;
 	uint64_t rejected;
 	uint64_t rejected_by_reason[32]; /* index: code - SMSR_EINVAL */
-	uint64_t queued_now;   /* in lanes */
-	uint64_t inflight_now; /* handed to drivers, no final state yet */
+	uint64_t queued_now;		 /* in lanes */
+	uint64_t inflight_now;		 /* handed to drivers, no final state yet */
 	uint64_t delivered, failed, expired;
 	uint64_t by_class[SMSR_NCLASS]; /* accepted per class */
-	uint64_t stale_reports; /* driver reports for unknown tokens */
+	uint64_t stale_reports;		/* driver reports for unknown tokens */
 };
 
 /* A snapshot of the router's counters (eventually consistent). */

@@ -106,9 +106,9 @@ unsigned evlog_finals_of(struct evlog *l, uint64_t id)
 
 	pthread_mutex_lock(&l->lock);
 	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].id == id && (l->v[i].type == SMSR_EV_DELIVERED ||
-					 l->v[i].type == SMSR_EV_FAILED ||
-					 l->v[i].type == SMSR_EV_EXPIRED))
+		if (l->v[i].id == id &&
+		    (l->v[i].type == SMSR_EV_DELIVERED || l->v[i].type == SMSR_EV_FAILED ||
+		     l->v[i].type == SMSR_EV_EXPIRED))
 			n++;
 	pthread_mutex_unlock(&l->lock);
 	return n;

@@ -21,10 +21,10 @@
 
 /* One fast channel pair for every carrier, instant answers. */
 static const char *cfg_fast =
-	"channels = (\n"
-	" { name = \"a\"; driver = \"sim\"; params = { dlr_delay_ms = 1; }; },\n"
-	" { name = \"b\"; driver = \"sim\"; params = { dlr_delay_ms = 1; }; } );\n"
-	"routes = ( { groups = ( [\"a:1\", \"b:1\"] ); } );\n";
+    "channels = (\n"
+    " { name = \"a\"; driver = \"sim\"; params = { dlr_delay_ms = 1; }; },\n"
+    " { name = \"b\"; driver = \"sim\"; params = { dlr_delay_ms = 1; }; } );\n"
+    "routes = ( { groups = ( [\"a:1\", \"b:1\"] ); } );\n";
 
 static struct smsr_router *start_router(const char *text, struct evlog *log, unsigned workers)
 {
@@ -40,15 +40,17 @@ static struct smsr_router *start_router(const char *text, struct evlog *log, uns
 
 static struct smsr_msg msg(const char *to, const char *text, enum smsr_class cls)
 {
-	return (struct smsr_msg){.recipient = to, .text = text, .text_len = strlen(text), .cls = cls};
+	return (struct smsr_msg){
+	    .recipient = to, .text = text, .text_len = strlen(text), .cls = cls};
 }
 
 static void test_router_delivers_and_reports_each_step(void **state)
 {
 	struct evlog log;
 	struct smsr_router *r;
-	struct smsr_msg m = msg("13812345678", "【淘宝网】验证码 528104，您正在登录淘宝，切勿告知他人。",
-				SMSR_CLASS_AUTO);
+	struct smsr_msg m =
+	    msg("13812345678", "【淘宝网】验证码 528104，您正在登录淘宝，切勿告知他人。",
+		SMSR_CLASS_AUTO);
 	struct smsr_result res;
 
 	evlog_init(&log);
@@ -83,14 +85,14 @@ static void test_router_rejects_bad_input_with_reasons(void **state)
 		struct smsr_msg m;
 		int want;
 	} cases[] = {
-		{msg("12345", "hello", SMSR_CLASS_NOTICE), -SMSR_EBADNUMBER},
-		{msg("+86abc", "hello", SMSR_CLASS_NOTICE), -SMSR_EBADNUMBER},
-		{msg("13812345678", "bad \xc3\x28 utf8", SMSR_CLASS_NOTICE), -SMSR_EBADUTF8},
-		{msg("13812345678", "", SMSR_CLASS_NOTICE), -SMSR_EEMPTY},
-		{msg("13812345678", "hi", (enum smsr_class)9), -SMSR_EBADCLASS},
-		{msg("13812345678", "hi", SMSR_CLASS_NOTICE), -SMSR_EBADREF},
-		{msg("13812345678", longtext, SMSR_CLASS_NOTICE), -SMSR_ETOOLONG},
-		{msg("13812345678", "hi", SMSR_CLASS_NOTICE), -SMSR_EBADVALIDITY},
+	    {msg("12345", "hello", SMSR_CLASS_NOTICE), -SMSR_EBADNUMBER},
+	    {msg("+86abc", "hello", SMSR_CLASS_NOTICE), -SMSR_EBADNUMBER},
+	    {msg("13812345678", "bad \xc3\x28 utf8", SMSR_CLASS_NOTICE), -SMSR_EBADUTF8},
+	    {msg("13812345678", "", SMSR_CLASS_NOTICE), -SMSR_EEMPTY},
+	    {msg("13812345678", "hi", (enum smsr_class)9), -SMSR_EBADCLASS},
+	    {msg("13812345678", "hi", SMSR_CLASS_NOTICE), -SMSR_EBADREF},
+	    {msg("13812345678", longtext, SMSR_CLASS_NOTICE), -SMSR_ETOOLONG},
+	    {msg("13812345678", "hi", SMSR_CLASS_NOTICE), -SMSR_EBADVALIDITY},
 	};
 	struct smsr_result res[8];
 
@@ -117,10 +119,10 @@ static void test_router_rejects_bad_input_with_reasons(void **state)
 
 /* tps 200, window 4: a marketing flood waits for pacing; a code must not. */
 static const char *cfg_paced =
-	"channels = ( { name = \"only\"; driver = \"sim\"; tps = 200; burst = 10; window = 4;\n"
-	"  reserve = { window = 1; tokens = 2; };\n"
-	"  params = { latency_ms = 2.0; }; } );\n"
-	"routes = ( { groups = ( [\"only\"] ); } );\n";
+    "channels = ( { name = \"only\"; driver = \"sim\"; tps = 200; burst = 10; window = 4;\n"
+    "  reserve = { window = 1; tokens = 2; };\n"
+    "  params = { latency_ms = 2.0; }; } );\n"
+    "routes = ( { groups = ( [\"only\"] ); } );\n";
 
 static void test_router_verification_overtakes_marketing_flood(void **state)
 {
@@ -160,7 +162,8 @@ static void test_router_skips_down_channel(void **state)
 {
 	struct evlog log;
 	struct smsr_router *r;
-	struct smsr_msg m = msg("13812345678", "Your parcel is out for delivery", SMSR_CLASS_NOTICE);
+	struct smsr_msg m =
+	    msg("13812345678", "Your parcel is out for delivery", SMSR_CLASS_NOTICE);
 	struct smsr_channel_info ci[2];
 	struct smsr_result res;
 	int a, b;
@@ -190,10 +193,11 @@ static void test_router_skips_down_channel(void **state)
 	evlog_fini(&log);
 }
 
-static const char *cfg_slow = "channels = ( { name = \"slow\"; driver = \"sim\"; tps = 1;\n"
-			      " burst = 1; reserve = { tokens = 0; };\n"
-			      " lanes = { verification = 10; notice = 10; marketing = 100; }; } );\n"
-			      "routes = ( { groups = ( [\"slow\"] ); } );\n";
+static const char *cfg_slow =
+    "channels = ( { name = \"slow\"; driver = \"sim\"; tps = 1;\n"
+    " burst = 1; reserve = { tokens = 0; };\n"
+    " lanes = { verification = 10; notice = 10; marketing = 100; }; } );\n"
+    "routes = ( { groups = ( [\"slow\"] ); } );\n";
 
 static void test_router_paused_lane_expires_without_sending(void **state)
 {
@@ -290,16 +294,19 @@ static int cmp_u64(const void *a, const void *b)
 /* Unreliable carriers, two workers, stop in the middle: one final each. */
 static void test_router_every_accepted_message_has_one_final(void **state)
 {
-	enum { N = 20000 };
+	enum {
+		N = 20000
+	};
 	const char *cfg =
-		"router = { workers = 2; };\n"
-		"channels = (\n"
-		" { name = \"a\"; driver = \"sim\"; tps = 20000; window = 64;\n"
-		"   params = { latency_ms = 1.0; jitter_ms = 1.0; accept_rate = 0.9; delivery_rate = 0.9;\n"
-		"              dlr_delay_ms = 5; }; },\n"
-		" { name = \"b\"; driver = \"sim\"; tps = 20000; window = 64;\n"
-		"   params = { latency_ms = 1.0; accept_rate = 0.95; dlr_delay_ms = 5; }; } );\n"
-		"routes = ( { groups = ( [\"a:1\", \"b:1\"] ); } );\n";
+	    "router = { workers = 2; };\n"
+	    "channels = (\n"
+	    " { name = \"a\"; driver = \"sim\"; tps = 20000; window = 64;\n"
+	    "   params = { latency_ms = 1.0; jitter_ms = 1.0; accept_rate = 0.9; delivery_rate = "
+	    "0.9;\n"
+	    "              dlr_delay_ms = 5; }; },\n"
+	    " { name = \"b\"; driver = \"sim\"; tps = 20000; window = 64;\n"
+	    "   params = { latency_ms = 1.0; accept_rate = 0.95; dlr_delay_ms = 5; }; } );\n"
+	    "routes = ( { groups = ( [\"a:1\", \"b:1\"] ); } );\n";
 	struct evlog log;
 	struct smsr_router *r;
 	static struct smsr_msg m[N];
@@ -402,16 +409,18 @@ static void echo_close(void *state)
 	free(state);
 }
 
-static const struct smsr_driver echo_driver = {
-	.name = "echo", .open = echo_open, .submit = echo_submit, .poll = echo_poll,
-	.close = echo_close};
+static const struct smsr_driver echo_driver = {.name = "echo",
+					       .open = echo_open,
+					       .submit = echo_submit,
+					       .poll = echo_poll,
+					       .close = echo_close};
 
 static void test_router_runs_a_host_driver(void **state)
 {
 	const struct smsr_driver *drivers[] = {&echo_driver};
-	struct smsr_config *cfg = test_config(
-		"channels = ( { name = \"e\"; driver = \"echo\"; } );\n"
-		"routes = ( { groups = ( [\"e\"] ); } );\n");
+	struct smsr_config *cfg =
+	    test_config("channels = ( { name = \"e\"; driver = \"echo\"; } );\n"
+			"routes = ( { groups = ( [\"e\"] ); } );\n");
 	struct smsr_router_opts o = {.on_event = evlog_cb, .drivers = drivers, .ndrivers = 1};
 	struct smsr_router *r;
 	struct smsr_msg m = msg("13812345678", "Your order shipped", SMSR_CLASS_NOTICE);
@@ -439,8 +448,8 @@ static void test_router_default_config_routes_every_carrier(void **state)
 	struct evlog log;
 	struct smsr_router *r;
 	struct smsr_router_opts o = {.on_event = evlog_cb, .arg = &log};
-	const char *to[] = {"13812345678", "13012345678", "13312345678", "19212345678",
-			    "+14155550123", "+447946095800"};
+	const char *to[] = {"13812345678", "13012345678",  "13312345678",
+			    "19212345678", "+14155550123", "+447946095800"};
 	struct smsr_result res;
 
 	evlog_init(&log);
@@ -462,17 +471,17 @@ static void test_router_default_config_routes_every_carrier(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_router_delivers_and_reports_each_step),
-		cmocka_unit_test(test_router_rejects_bad_input_with_reasons),
-		cmocka_unit_test(test_router_verification_overtakes_marketing_flood),
-		cmocka_unit_test(test_router_skips_down_channel),
-		cmocka_unit_test(test_router_paused_lane_expires_without_sending),
-		cmocka_unit_test(test_router_expiry_in_paused_lane),
-		cmocka_unit_test(test_router_full_lane_says_busy),
-		cmocka_unit_test(test_router_every_accepted_message_has_one_final),
-		cmocka_unit_test(test_router_ids_unique_and_time_ordered),
-		cmocka_unit_test(test_router_runs_a_host_driver),
-		cmocka_unit_test(test_router_default_config_routes_every_carrier),
+	    cmocka_unit_test(test_router_delivers_and_reports_each_step),
+	    cmocka_unit_test(test_router_rejects_bad_input_with_reasons),
+	    cmocka_unit_test(test_router_verification_overtakes_marketing_flood),
+	    cmocka_unit_test(test_router_skips_down_channel),
+	    cmocka_unit_test(test_router_paused_lane_expires_without_sending),
+	    cmocka_unit_test(test_router_expiry_in_paused_lane),
+	    cmocka_unit_test(test_router_full_lane_says_busy),
+	    cmocka_unit_test(test_router_every_accepted_message_has_one_final),
+	    cmocka_unit_test(test_router_ids_unique_and_time_ordered),
+	    cmocka_unit_test(test_router_runs_a_host_driver),
+	    cmocka_unit_test(test_router_default_config_routes_every_carrier),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,13 +16,13 @@
 #include "route_table.h"
 
 static const char *routes_text =
-	"channels = ( { name = \"a\"; driver = \"sim\"; }, { name = \"b\"; driver = \"sim\"; },\n"
-	"             { name = \"c\"; driver = \"sim\"; } );\n"
-	"routes = (\n"
-	"  { classes = [\"verification\"]; prefix = \"+86138\"; groups = ( [\"c\"] ); },\n"
-	"  { classes = [\"verification\"]; groups = ( [\"a\"], [\"b\"] ); },\n"
-	"  { carriers = [\"intl\"]; groups = ( [\"b\"] ); },\n"
-	"  { classes = [\"notice\"]; carriers = [\"cmcc\"]; groups = ( [\"a:3\", \"b:1\"] ); } );\n";
+    "channels = ( { name = \"a\"; driver = \"sim\"; }, { name = \"b\"; driver = \"sim\"; },\n"
+    "             { name = \"c\"; driver = \"sim\"; } );\n"
+    "routes = (\n"
+    "  { classes = [\"verification\"]; prefix = \"+86138\"; groups = ( [\"c\"] ); },\n"
+    "  { classes = [\"verification\"]; groups = ( [\"a\"], [\"b\"] ); },\n"
+    "  { carriers = [\"intl\"]; groups = ( [\"b\"] ); },\n"
+    "  { classes = [\"notice\"]; carriers = [\"cmcc\"]; groups = ( [\"a:3\", \"b:1\"] ); } );\n";
 
 static void test_route_first_matching_rule_wins(void **state)
 {
@@ -86,9 +86,9 @@ static void test_route_names_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_route_first_matching_rule_wins),
-		cmocka_unit_test(test_route_error_names_are_stable),
-		cmocka_unit_test(test_route_names_round_trip),
+	    cmocka_unit_test(test_route_first_matching_rule_wins),
+	    cmocka_unit_test(test_route_error_names_are_stable),
+	    cmocka_unit_test(test_route_names_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

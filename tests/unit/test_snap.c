@@ -46,12 +46,12 @@ static void *submit_loop(void *arg)
 
 static void test_snapshot_swaps_under_submit_load(void **state)
 {
-	struct smsr_config *cfg = test_config(
-		"channels = ( { name = \"a\"; driver = \"sim\"; }, { name = \"b\"; driver = \"sim\"; } );\n"
-		"routes = ( { groups = ( [\"a\", \"b\"] ); } );\n");
+	struct smsr_config *cfg = test_config("channels = ( { name = \"a\"; driver = \"sim\"; }, { "
+					      "name = \"b\"; driver = \"sim\"; } );\n"
+					      "routes = ( { groups = ( [\"a\", \"b\"] ); } );\n");
 	struct evlog log;
-	struct smsr_router_opts o = {.on_event = evlog_cb, .arg = &log,
-				     .event_mask = SMSR_EV_FINAL};
+	struct smsr_router_opts o = {
+	    .on_event = evlog_cb, .arg = &log, .event_mask = SMSR_EV_FINAL};
 	struct smsr_router *r;
 	struct submitter s[2];
 	pthread_t t[2];
@@ -89,7 +89,7 @@ static void test_snapshot_swaps_under_submit_load(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_snapshot_swaps_under_submit_load),
+	    cmocka_unit_test(test_snapshot_swaps_under_submit_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
