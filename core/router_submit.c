@@ -169,7 +169,7 @@ struct prepared {
 	uint32_t validity_ms;
 };
 
-static int validate(const struct smsr_router *r, const struct smsr_msg *m, struct prepared *p)
+static int validate(const struct smsr_msg *m, struct prepared *p)
 {
 	int ret;
 
@@ -193,22 +193,44 @@ static int validate(const struct smsr_router *r, const struct smsr_msg *m, struc
 		return -SMSR_EBADCLASS;
 	if (m->validity_ms > SMSR_VALIDITY_MAX_MS)
 		return -SMSR_EBADVALIDITY;
-	p->cls = m->cls != SMSR_CLASS_AUTO ? (int)m->cls : (int)smsr_classify(m->text, m->text_len);
-	p->validity_ms = m->validity_ms ? m->validity_ms : r->cfg.validity_ms[p->cls - 1];
 	return 0;
 }
 
-static struct smsr__rec *build(struct batch *b, const struct smsr_msg *m, const struct prepared *p)
+static void classify(const struct smsr_router *r, const struct smsr_msg *m, struct prepared *p)
+{
+	p->cls = m->cls != SMSR_CLASS_AUTO ? (int)m->cls : (int)smsr_classify(m->text, m->text_len);
+	p->validity_ms = m->validity_ms ? m->validity_ms : r->cfg.validity_ms[p->cls - 1];
+}
+
+/*
+ * Allocate the record and start pulling its first lines into this core's
+ * cache for writing: they were last touched by the worker that freed them,
+ * and classifying meanwhile hides most of that transfer.
+ */
+static struct smsr__rec *rec_alloc(struct batch *b, const struct smsr_msg *m,
+				   const struct prepared *p)
 {
 	size_t size =
 	    sizeof(struct smsr__rec) + m->text_len + p->sender_len + p->ref_len + p->tags_len + 4;
 	struct smsr__rec *rec = smsr__alloc(&b->r->arena, size);
+
+	if (rec) {
+		__builtin_prefetch(rec, 1);
+		__builtin_prefetch((char *)rec + 64, 1);
+		__builtin_prefetch((char *)rec + 128, 1);
+		rec->alloc_size = (uint32_t)size;
+	}
+	return rec;
+}
+
+static void fill(struct batch *b, struct smsr__rec *rec, const struct smsr_msg *m,
+		 const struct prepared *p)
+{
+	uint32_t size = rec->alloc_size;
 	char *d;
 
-	if (!rec)
-		return NULL;
 	memset(rec, 0, sizeof(*rec));
-	rec->alloc_size = (uint32_t)size;
+	rec->alloc_size = size;
 	rec->accepted_ns = b->now;
 	rec->expires_ns = b->now + (uint64_t)p->validity_ms * SMSR__MS;
 	rec->text_len = (uint32_t)m->text_len;
@@ -233,7 +255,6 @@ static struct smsr__rec *build(struct batch *b, const struct smsr_msg *m, const 
 	*d++ = '\0';
 	memcpy(d, m->tags ? m->tags : "", p->tags_len);
 	d[p->tags_len] = '\0';
-	return rec;
 }
 
 static void chain_flush(struct batch *b, unsigned wi)
@@ -294,24 +315,23 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, struct smsr_res
 	uint64_t logical = b->ids++;
 	int carrier, chan, ret;
 
-	if (!m)
-		ret = -SMSR_EINVAL;
-	else
-		ret = validate(b->r, m, &p);
+	ret = m ? validate(m, &p) : -SMSR_EINVAL;
 	if (ret < 0)
 		goto err;
-	carrier = smsr__carrier_lookup(b->snap->carriers, p.e164, (size_t)p.e164_len);
-	chan = route(b->snap, p.cls, carrier, p.e164, mix(logical));
-	if (chan < 0) {
-		ret = chan;
-		goto err;
-	}
-	rec = build(b, m, &p);
+	rec = rec_alloc(b, m, &p);
 	if (!rec) {
-		atomic_fetch_sub(&b->r->chans[chan].admitted[p.cls - 1].v, 1);
 		ret = -SMSR_ENOMEM;
 		goto err;
 	}
+	classify(b->r, m, &p);
+	carrier = smsr__carrier_lookup(b->snap->carriers, p.e164, (size_t)p.e164_len);
+	chan = route(b->snap, p.cls, carrier, p.e164, mix(logical));
+	if (chan < 0) {
+		smsr__free(&b->r->arena, rec, rec->alloc_size);
+		ret = chan;
+		goto err;
+	}
+	fill(b, rec, m, &p);
 	rec->id = id_make(b->r, logical);
 	rec->carrier = (uint8_t)carrier;
 	rec->chan = (uint16_t)chan;
