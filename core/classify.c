@@ -138,45 +138,54 @@ static void probe(struct scan *sc, uint64_t h)
 		hit(sc, e);
 }
 
+/* Probe the table for each gram whose filter bit passed (bit k: the (k+1)-gram). */
+static void probe_grams(struct scan *sc, unsigned any, const uint64_t g[SMSR__CLS_GRAM_MAX])
+{
+	for (int k = 0; k < SMSR__CLS_GRAM_MAX; k++)
+		if (any >> k & 1)
+			probe(sc, g[k]);
+}
+
+/* Select @a when @mask is all ones, @b when it is zero: without a branch to mispredict. */
+static inline uint64_t pick(uint64_t mask, uint64_t a, uint64_t b)
+{
+	return (a & mask) | (b & ~mask);
+}
+
 /*
  * Add symbol @s: hash the four grams ending here, test them all against the
- * filter, and probe the table only when one passes. Straight-line on
- * purpose: after a break the older grams hold random values (see
- * scan_break), which the filter rejects like any other miss.
+ * filter, and probe the table only when one passes. A symbol no keyword uses
+ * cannot be inside a match, so it acts as a break: its grams are still
+ * hashed, then masked off, since whether a symbol is known is as good as
+ * random and a branch on it would mispredict often. After a break the older
+ * grams hold random values (see scan_break), which the filter rejects like
+ * any other miss.
  */
 static inline __attribute__((always_inline)) void emit(struct scan *sc, uint64_t s)
 {
-	uint64_t g0 = mix(SEED, s), g1, g2, g3, any;
-	uint32_t v = vocab_index(g0);
+	const struct table *t = sc->t;
+	uint64_t g[SMSR__CLS_GRAM_MAX], known;
+	uint32_t v;
+	unsigned any;
 
+	g[0] = mix(SEED, s);
+	v = vocab_index(g[0]);
 	if (__builtin_expect(sc->vocab_out != NULL, 0))
 		sc->vocab_out[v >> 6] |= 1ull << (v & 63);
-	/* A symbol no keyword uses cannot be inside a match: it acts as a break. */
-	if (!(sc->t->vocab[v >> 6] >> (v & 63) & 1)) {
-		scan_break(sc);
-		sc->pos++;
-		return;
-	}
-	g1 = mix(sc->g[0], s);
-	g2 = mix(sc->g[1], s);
-	g3 = mix(sc->g[2], s);
-	any = filter_bit(sc->t, g0) | filter_bit(sc->t, g1) << 1 | filter_bit(sc->t, g2) << 2 |
-	      filter_bit(sc->t, g3) << 3;
-
-	if (any) {
-		if (any & 1)
-			probe(sc, g0);
-		if (any & 2)
-			probe(sc, g1);
-		if (any & 4)
-			probe(sc, g2);
-		if (any & 8)
-			probe(sc, g3);
-	}
-	sc->g[0] = g0;
-	sc->g[1] = g1;
-	sc->g[2] = g2;
-	sc->g[3] = g3;
+	known = 0 - (t->vocab[v >> 6] >> (v & 63) & 1);
+	g[1] = mix(sc->g[0], s);
+	g[2] = mix(sc->g[1], s);
+	g[3] = mix(sc->g[2], s);
+	any = (unsigned)(filter_bit(t, g[0]) | filter_bit(t, g[1]) << 1 |
+			 filter_bit(t, g[2]) << 2 | filter_bit(t, g[3]) << 3);
+	any &= (unsigned)known;
+	if (__builtin_expect(any != 0, 0))
+		probe_grams(sc, any, g);
+	sc->g[0] = pick(known, g[0], BREAK0);
+	sc->g[1] = pick(known, g[1], BREAK1);
+	sc->g[2] = pick(known, g[2], BREAK2);
+	sc->g[3] = pick(known, g[3], sc->g[3]);
+	sc->brk = known ? sc->brk : sc->pos;
 	sc->pos++;
 }
 
@@ -382,6 +391,17 @@ static void scan_text(struct scan *sc, const unsigned char *p, size_t len)
 	if (len && p[0] == '[')
 		i = skip_signature(p, len, 1, "]", 1);
 	while (i < len) {
+		/* Most of a Chinese message: a 3-byte CJK character, decoded in place. */
+		if (p[i] - 0xe0u < 0x10u && len - i >= 3 && (p[i + 1] & 0xc0) == 0x80 &&
+		    (p[i + 2] & 0xc0) == 0x80) {
+			uint32_t cp = (p[i] & 0x0fu) << 12 | (p[i + 1] & 0x3fu) << 6 | (p[i + 2] & 0x3fu);
+
+			if (cp - 0x3400u <= 0x9fffu - 0x3400u) {
+				emit(sc, sym_char(cp));
+				i += 3;
+				continue;
+			}
+		}
 		switch (sc->t->byte_class[p[i]]) {
 		case B_ALPHA:
 			i = scan_word(sc, p, len, i);

@@ -66,7 +66,9 @@ SMSR_API void smsr_router_destroy(struct smsr_router *r);
  * Submit one message (@msg borrowed for the call). Returns 0 and fills
  * @res (may be NULL) with the id, or returns the rejection reason (also in
  * @res->status): -SMSR_EBADNUMBER, -SMSR_EBADUTF8, -SMSR_ENOCHANNEL,
- * -SMSR_EBUSY (lanes full: retry later) and so on. Never blocks.
+ * -SMSR_EBUSY (lanes full: retry later) and so on. Does not block: it
+ * only spins (yielding) in the pathological case where a worker has 64 K
+ * hand-offs it has not yet taken, e.g. an event callback that blocks.
  */
 SMSR_API int smsr_router_submit(struct smsr_router *r, const struct smsr_msg *msg,
 				struct smsr_result *res);
