@@ -269,6 +269,8 @@ static void *worker_main(void *arg)
 
 		w->now = smsr__now_ns();
 		did = take_ctls(w) | take_chains(w);
+		if (did) /* what was just taken may be younger than w->now */
+			w->now = smsr__now_ns();
 		next = run_channels(w, &did);
 		if (w->now >= w->next_sweep) {
 			for (size_t i = 0; i < w->nchans; i++)
