@@ -19,7 +19,9 @@ void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct s
 		return;
 	ev = (struct smsr_event){
 	    .id = rec->id,
-	    .ts_ns = now_ns,
+	    /* A worker reads its clock once per turn: never report a time
+	     * before the message was accepted. */
+	    .ts_ns = now_ns > rec->accepted_ns ? now_ns : rec->accepted_ns,
 	    .accepted_ns = rec->accepted_ns,
 	    .type = (uint8_t)type,
 	    .cls = rec->cls,
