@@ -29,9 +29,10 @@
 #include "smsr/msg.h"
 #include "classify.h"
 
-#define TABLE_SIZE  4096u /* power of two; a few hundred keywords fill < 1/4 */
+#define TABLE_SIZE  4096u /* power of two; ~1400 keywords fill about 1/3 */
 #define FILTER_BITS 16
 #define CODE_BONUS  12 /* a code-shaped number near a code word */
+#define BARE_CODE   4  /* at most this many symbols: "552903 - Klarna", "Acme: 552903" */
 #define SEED	    0x2545f4914f6cdd1dull
 #define NO_POS	    (-1000)
 /* Stand-ins for grams across a break: arbitrary odd constants. */
@@ -95,6 +96,7 @@ struct scan {
 	int kw_pos, kw_reach; /* last code word: where and how far it reaches */
 	int num_pos;	      /* last code-shaped number */
 	bool code;	      /* a code word met a code-shaped number */
+	bool lead_num;	      /* the first symbol is a code-shaped number */
 	int score[3];
 };
 
@@ -213,6 +215,8 @@ static inline __attribute__((always_inline)) void emit(struct scan *sc, uint64_t
 static void code_number(struct scan *sc)
 {
 	sc->num_pos = sc->pos;
+	if (sc->pos == 0)
+		sc->lead_num = true;
 	if (sc->pos - sc->kw_pos <= sc->kw_reach)
 		sc->code = true;
 }
@@ -558,6 +562,17 @@ size_t smsr__classify_selfcheck(void)
 	return table.bad;
 }
 
+/* Does @text carry a 【signature】 or [signature] (which the scanner skips)? */
+static bool has_signature(const char *text, size_t len)
+{
+	if (len && text[0] == '[')
+		return true;
+	for (size_t i = 0; i + 3 <= len; i++)
+		if (memcmp(text + i, "\xe3\x80\x90", 3) == 0)
+			return true;
+	return false;
+}
+
 enum smsr_class smsr_classify(const char *text, size_t len)
 {
 	struct scan sc = {.kw_pos = NO_POS, .num_pos = NO_POS};
@@ -567,6 +582,10 @@ enum smsr_class smsr_classify(const char *text, size_t len)
 	if (!text)
 		return SMSR_CLASS_NOTICE;
 	scan_text(&sc, (const unsigned char *)text, len, false, NULL);
+	/* A bare code: a code-shaped number first or last, a name, little else. */
+	if (sc.pos <= BARE_CODE && (sc.lead_num || sc.num_pos == sc.pos - 1) &&
+	    (sc.pos >= 2 || has_signature(text, len)))
+		sc.code = true;
 	v = sc.score[0] + (sc.code ? CODE_BONUS : 0);
 	n = sc.score[1];
 	m = sc.score[2];

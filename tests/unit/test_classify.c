@@ -184,6 +184,73 @@ static void test_classify_security_alert_without_code_is_notice(void **state)
 			 SMSR_CLASS_NOTICE);
 }
 
+static void test_classify_bare_code_with_brand_is_otp(void **state)
+{
+	(void)state;
+	assert_int_equal(cls("402913 - Acme"), SMSR_CLASS_VERIFICATION);
+	assert_int_equal(cls("Acme: 402913"), SMSR_CLASS_VERIFICATION);
+	assert_int_equal(cls("【某平台】402913"), SMSR_CLASS_VERIFICATION);
+	/* A longer message needs a code word. */
+	assert_int_equal(cls("Acme: your parcel arrives today, order 19302"), SMSR_CLASS_NOTICE);
+}
+
+static void test_classify_code_words_in_three_languages(void **state)
+{
+	(void)state;
+	assert_int_equal(cls("【某公司】您的账户代码为：402913。请勿与他人共享。"),
+			 SMSR_CLASS_VERIFICATION);
+	assert_int_equal(cls("【某公司】您的帳戶代碼為 402913，請勿分享。"),
+			 SMSR_CLASS_VERIFICATION);
+	assert_int_equal(cls("【某支付】您的安全码为 402913，请勿泄露。"), SMSR_CLASS_VERIFICATION);
+	assert_int_equal(cls("Acme: 402913 is your security code."), SMSR_CLASS_VERIFICATION);
+	assert_int_equal(cls("Your Acme login code: 402913"), SMSR_CLASS_VERIFICATION);
+}
+
+static void test_classify_collection_and_booking_codes_are_notice(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    cls("Acme: Your parcel is ready to collect from the shop. Collection code 402913."),
+	    SMSR_CLASS_NOTICE);
+	assert_int_equal(cls("Your Acme order is ready. Collect from the lockers with PIN 4021."),
+			 SMSR_CLASS_NOTICE);
+	assert_int_equal(cls("Your table at Acme is confirmed. Booking reference 402913."),
+			 SMSR_CLASS_NOTICE);
+	assert_int_equal(cls("【某柜】您的快件已存入丰巢柜，取件码 402913，请及时取件。"),
+			 SMSR_CLASS_NOTICE);
+}
+
+static void test_classify_account_facts_with_amounts_are_notice(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    cls("【某税务局】您的个税汇算已办理完毕，应退税额512.00元，将退至您的银行账户。"),
+	    SMSR_CLASS_NOTICE);
+	assert_int_equal(
+	    cls("【某人社局】您申请的补贴已审核通过，金额1,200元将于5个工作日内发放。"),
+	    SMSR_CLASS_NOTICE);
+	assert_int_equal(cls("【某运营商】您已成功办理套餐变更，新套餐99元/月，次月1日生效。"),
+			 SMSR_CLASS_NOTICE);
+	assert_int_equal(cls("【某平台】您的账号已绑定新手机号，如非本人操作请立即联系客服。"),
+			 SMSR_CLASS_NOTICE);
+	assert_int_equal(cls("Acme Pharmacy: Your flu vaccination is booked for 3 Dec at 10:20. "
+			     "To cancel, call the store."),
+			 SMSR_CLASS_NOTICE);
+}
+
+static void test_classify_offers_without_sale_words_are_marketing(void **state)
+{
+	(void)state;
+	assert_int_equal(cls("【某贷】您的额度已提升至50,000元，立即申请 a.cn/x，回TD退订。"),
+			 SMSR_CLASS_MARKETING);
+	assert_int_equal(cls("【某商城】新款手机下周一开售，预约享12期免息。"),
+			 SMSR_CLASS_MARKETING);
+	assert_int_equal(cls("【某建設】捷運旁新案開賣，總價1,680萬起，預約賞屋 02-1234-5678。"),
+			 SMSR_CLASS_MARKETING);
+	assert_int_equal(cls("Acme Eats: Free delivery on all orders this weekend. Open the app."),
+			 SMSR_CLASS_MARKETING);
+}
+
 static void test_classify_unknown_text_is_notice(void **state)
 {
 	(void)state;
@@ -250,6 +317,11 @@ int main(void)
 	    cmocka_unit_test(test_classify_coupon_code_is_marketing),
 	    cmocka_unit_test(test_classify_marketing_without_opt_out),
 	    cmocka_unit_test(test_classify_security_alert_without_code_is_notice),
+	    cmocka_unit_test(test_classify_bare_code_with_brand_is_otp),
+	    cmocka_unit_test(test_classify_code_words_in_three_languages),
+	    cmocka_unit_test(test_classify_collection_and_booking_codes_are_notice),
+	    cmocka_unit_test(test_classify_account_facts_with_amounts_are_notice),
+	    cmocka_unit_test(test_classify_offers_without_sale_words_are_marketing),
 	    cmocka_unit_test(test_classify_unknown_text_is_notice),
 	    cmocka_unit_test(test_classify_invalid_utf8_and_nul_never_crash),
 	    cmocka_unit_test(test_classify_very_long_text),
