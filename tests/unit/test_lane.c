@@ -53,6 +53,20 @@ static void free_chain(struct smsr__rec *r)
 	}
 }
 
+/* Send everything the scheduler lets go at @now; returns how many. */
+static int drain(struct smsr__lanes *l, uint64_t now, uint64_t *retry)
+{
+	struct smsr__rec *exp = NULL, *r;
+	int sent = 0;
+
+	while ((r = smsr__lanes_next(l, now, retry, &exp))) {
+		sent++;
+		free(r);
+	}
+	free_chain(exp);
+	return sent;
+}
+
 static void test_lane_verification_preempts_marketing(void **state)
 {
 	struct smsr__chan_cfg c = chan(0, 0, 0, 0, 0);
@@ -84,10 +98,7 @@ static void test_lane_token_reserve_is_verification_only(void **state)
 	smsr__lanes_init(&l, &c, 0);
 	for (int i = 0; i < 100; i++)
 		smsr__lanes_push(&l, mk(SMSR_CLASS_MARKETING, (uint64_t)i, 1, UINT64_MAX));
-	while ((r = smsr__lanes_next(&l, 0, &retry, &exp))) {
-		sent++;
-		free(r);
-	}
+	sent = drain(&l, 0, &retry);
 	/* Burst 10, reserve 3: marketing takes 7 and must wait for tokens. */
 	assert_int_equal(sent, 7);
 	assert_true(retry > 0);
@@ -98,10 +109,7 @@ static void test_lane_token_reserve_is_verification_only(void **state)
 	free(r);
 	/* A tenth of a second later the bucket is full again (depth 10). */
 	sent = 0;
-	while ((r = smsr__lanes_next(&l, S / 10, &retry, &exp))) {
-		sent++;
-		free(r);
-	}
+	sent = drain(&l, S / 10, &retry);
 	assert_int_equal(sent, 7); /* the bucket refilled to its depth, reserve kept */
 	free_chain(smsr__lanes_take_all(&l));
 }
@@ -117,10 +125,7 @@ static void test_lane_window_slots_reserved(void **state)
 	smsr__lanes_init(&l, &c, 0);
 	for (int i = 0; i < 10; i++)
 		smsr__lanes_push(&l, mk(SMSR_CLASS_NOTICE, (uint64_t)i, 1, UINT64_MAX));
-	while ((r = smsr__lanes_next(&l, 0, &retry, &exp))) {
-		sent++;
-		free(r);
-	}
+	sent = drain(&l, 0, &retry);
 	assert_int_equal(sent, 3);
 	assert_int_equal(retry, 0); /* window-blocked, not pacing-blocked */
 	smsr__lanes_push(&l, mk(SMSR_CLASS_VERIFICATION, 9, 1, UINT64_MAX));
@@ -165,17 +170,13 @@ static void test_lane_segments_are_what_pacing_counts(void **state)
 {
 	struct smsr__chan_cfg c = chan(100, 20, 0, 0, 0);
 	struct smsr__lanes l;
-	struct smsr__rec *exp = NULL, *r;
 	uint64_t retry;
 	int sent = 0;
 
 	smsr__lanes_init(&l, &c, 0);
 	for (int i = 0; i < 10; i++)
 		smsr__lanes_push(&l, mk(SMSR_CLASS_NOTICE, (uint64_t)i, 4, UINT64_MAX));
-	while ((r = smsr__lanes_next(&l, 0, &retry, &exp))) {
-		sent++;
-		free(r);
-	}
+	sent = drain(&l, 0, &retry);
 	assert_int_equal(sent, 5); /* 20 tokens / 4 segments */
 	/* The next 4 segments need 4 / 100 s. */
 	assert_in_range(retry, S / 25, S / 25 + 10000);
