@@ -80,6 +80,14 @@ void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+uint64_t test_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 bool evlog_wait_finals(struct evlog *l, uint64_t n, unsigned ms)
 {
 	for (unsigned waited = 0; waited <= ms; waited += 5) {

@@ -20,6 +20,7 @@
 struct submitter {
 	struct smsr_router *r;
 	_Atomic int *stop;
+	_Atomic uint64_t *progress;
 	uint64_t accepted, failed;
 };
 
@@ -38,6 +39,7 @@ static void *submit_loop(void *arg)
 		int got = smsr_router_submit_batch(s->r, m, 16, res);
 
 		s->accepted += (uint64_t)got;
+		atomic_fetch_add(s->progress, (uint64_t)got);
 		for (int i = 0; i < 16; i++)
 			s->failed += res[i].status != 0 && res[i].status != -SMSR_EBUSY;
 	}
@@ -56,6 +58,8 @@ static void test_snapshot_swaps_under_submit_load(void **state)
 	struct submitter s[2];
 	pthread_t t[2];
 	_Atomic int stop = 0;
+	_Atomic uint64_t progress = 0;
+	uint64_t deadline;
 
 	(void)state;
 	evlog_init(&log);
@@ -63,10 +67,15 @@ static void test_snapshot_swaps_under_submit_load(void **state)
 	smsr_config_destroy(cfg);
 	assert_int_equal(smsr_router_start(r), 0);
 	for (int i = 0; i < 2; i++) {
-		s[i] = (struct submitter){.r = r, .stop = &stop};
+		s[i] = (struct submitter){.r = r, .stop = &stop, .progress = &progress};
 		pthread_create(&t[i], NULL, submit_loop, &s[i]);
 	}
-	for (int i = 0; i < 300; i++) {
+	/* At least 300 swaps, and keep swapping until the submitters have
+	 * really overlapped with them: on a fast machine 300 swaps can finish
+	 * before the threads are even scheduled. Bounded to 10 s. */
+	deadline = test_now_ns() + 10000000000ull;
+	for (int i = 0; i < 300 || (atomic_load(&progress) < 20000 && test_now_ns() < deadline);
+	     i++) {
 		struct smsr__snapshot *snap;
 
 		assert_int_equal(smsr__snap_build(r, &snap), 0);
