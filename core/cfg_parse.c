@@ -32,7 +32,8 @@
 #define LANE_MAX	    100000000
 #define PRICE_MAX	    1000.0
 
-static const char *const top_keys[] = {"router", "carriers", "channels", "routes", NULL};
+/* "smsrd" belongs to the daemon (tools/smsrd), which reads it itself. */
+static const char *const top_keys[] = {"router", "carriers", "channels", "routes", "smsrd", NULL};
 static const char *const router_keys[] = {"node_id", "workers", "validity", NULL};
 static const char *const class_keys[] = {"verification", "notice", "marketing", NULL};
 static const char *const carriers_keys[] = {"prefixes", "ported", NULL};

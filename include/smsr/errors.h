@@ -62,7 +62,9 @@ extern "C" {
 	X(SMSR_ETOOMANYCALLS, 1106, "too_many_calls",                                              \
 	  "too many calls in flight on this connection")                                           \
 	X(SMSR_ESHUTDOWN, 1107, "shutting_down", "the server is shutting down")                    \
-	X(SMSR_EINTERNAL, 1108, "internal", "unexpected server-side failure")
+	X(SMSR_EINTERNAL, 1108, "internal", "unexpected server-side failure")                      \
+	X(SMSR_ECONNLOST, 1109, "connection_lost",                                                 \
+	  "the connection to the server failed or was closed (client side)")
 
 enum smsr_error {
 #define SMSR__ERR_ENUM(sym, code, name, desc) sym = code,

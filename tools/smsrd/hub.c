@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Events from the router's workers to the subscriptions.
+ *
+ * The callback (hub_event) runs on worker threads. It records the event in
+ * the status store, and while anyone subscribes to its type it copies the
+ * event into a bounded multi-producer queue (a ring of cells with sequence
+ * numbers, after Vyukov) and wakes the loop through an eventfd, at most once
+ * until the loop has drained. A full queue drops the event and counts it;
+ * the loop then charges the drop to every subscription as a gap, so no
+ * subscriber misses events without an overflow marker. The loop copies each
+ * event once (reference counted) into the queues of the subscriptions whose
+ * filters match; those queues are bounded and drop their oldest event.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "smsrd.h"
+#include "status.h"
+
+struct sev {
+	struct smsr_event e;
+	uint32_t refs;
+	char recipient[SMSR_E164_MAX + 1];
+	char client_ref[SMSR_REF_MAX + 1];
+	char tags[SMSR_TAGS_MAX + 1];
+	char carrier_msgid[32];
+};
+
+struct cell {
+	_Atomic uint64_t seq;
+	struct sev ev;
+};
+
+struct hub {
+	struct cell *cells;
+	uint32_t mask;
+	_Atomic uint64_t tail; /* producers */
+	uint64_t head;	       /* the loop */
+	_Atomic uint64_t dropped;
+	_Atomic uint32_t type_mask; /* union of the subscriptions' types */
+	_Atomic bool signalled;
+	int event_fd;
+	struct status_store *st;
+};
+
+struct hub *hub_create(uint32_t cap, int event_fd)
+{
+	struct hub *h = calloc(1, sizeof(*h));
+	uint32_t n = 1;
+
+	while (n < cap)
+		n <<= 1;
+	if (!h || !(h->cells = calloc(n, sizeof(*h->cells)))) {
+		free(h);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		atomic_init(&h->cells[i].seq, i);
+	h->mask = n - 1;
+	h->event_fd = event_fd;
+	return h;
+}
+
+void hub_destroy(struct hub *h)
+{
+	if (h)
+		free(h->cells);
+	free(h);
+}
+
+void hub_set_status(struct hub *h, struct status_store *st)
+{
+	h->st = st;
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strnlen(src, cap - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+static void sev_fill(struct sev *d, const struct smsr_event *ev)
+{
+	d->e = *ev;
+	copy_str(d->recipient, sizeof(d->recipient), ev->recipient);
+	copy_str(d->client_ref, sizeof(d->client_ref), ev->client_ref);
+	copy_str(d->tags, sizeof(d->tags), ev->tags);
+	copy_str(d->carrier_msgid, sizeof(d->carrier_msgid), ev->carrier_msgid);
+	d->e.recipient = d->recipient;
+	d->e.client_ref = ev->client_ref ? d->client_ref : NULL;
+	d->e.tags = ev->tags ? d->tags : NULL;
+	d->e.carrier_msgid = ev->carrier_msgid ? d->carrier_msgid : NULL;
+}
+
+void hub_event(void *arg, const struct smsr_event *ev)
+{
+	struct hub *h = arg;
+	uint64_t pos;
+	struct cell *cell;
+
+	if (h->st && ev->type != SMSR_EV_REJECTED)
+		status_store_record(h->st, ev);
+	if (!(atomic_load_explicit(&h->type_mask, memory_order_relaxed) & SMSR_EV_MASK(ev->type)))
+		return;
+	pos = atomic_load_explicit(&h->tail, memory_order_relaxed);
+	for (;;) {
+		cell = &h->cells[pos & h->mask];
+		uint64_t seq = atomic_load_explicit(&cell->seq, memory_order_acquire);
+		int64_t dif = (int64_t)seq - (int64_t)pos;
+
+		if (dif == 0) {
+			if (atomic_compare_exchange_weak_explicit(&h->tail, &pos, pos + 1,
+								  memory_order_relaxed,
+								  memory_order_relaxed))
+				break;
+		} else if (dif < 0) {
+			atomic_fetch_add_explicit(&h->dropped, 1, memory_order_relaxed);
+			return; /* full */
+		} else {
+			pos = atomic_load_explicit(&h->tail, memory_order_relaxed);
+		}
+	}
+	sev_fill(&cell->ev, ev);
+	atomic_store_explicit(&cell->seq, pos + 1, memory_order_release);
+	if (!atomic_exchange(&h->signalled, true)) {
+		uint64_t one = 1;
+
+		(void)!write(h->event_fd, &one, sizeof(one));
+	}
+}
+
+/* --- the loop's side ------------------------------------------------------- */
+static void sev_unref(struct sev *e)
+{
+	if (--e->refs == 0)
+		free(e);
+}
+
+static bool sub_match(const struct sub *sb, const struct sev *e)
+{
+	if (!(sb->type_mask & SMSR_EV_MASK(e->e.type)))
+		return false;
+	if (sb->class_mask != ~0u && !(sb->class_mask & (1u << e->e.cls)))
+		return false;
+	if (sb->chan_mask != ~0ull &&
+	    (e->e.channel < 0 || e->e.channel >= 64 || !(sb->chan_mask & (1ull << e->e.channel))))
+		return false;
+	if (sb->ref_prefix[0] && strncmp(e->client_ref, sb->ref_prefix, strlen(sb->ref_prefix)))
+		return false;
+	return true;
+}
+
+static void sub_push(struct srv *s, struct sub *sb, struct sev *e)
+{
+	if (sb->count == sb->limit) {
+		/* Full: drop the oldest, remember the gap. */
+		sev_unref(sb->q[sb->head]);
+		sb->head = (sb->head + 1) % sb->limit;
+		sb->count--;
+		sb->gap++;
+		sb->dropped++;
+		s->stats.events_dropped++;
+	}
+	e->refs++;
+	sb->q[(sb->head + sb->count) % sb->limit] = e;
+	sb->count++;
+}
+
+static void fan_out(struct srv *s, const struct sev *src)
+{
+	struct sev *e = NULL;
+
+	for (uint32_t i = 0; i < s->conns_cap; i++) {
+		struct conn *c = s->conns[i];
+
+		if (!c || c->dead)
+			continue;
+		for (struct sub *sb = c->subs; sb; sb = sb->next) {
+			if (!sub_match(sb, src))
+				continue;
+			if (!e) {
+				e = malloc(sizeof(*e));
+				if (!e) {
+					sb->gap++;
+					sb->dropped++;
+					continue;
+				}
+				sev_fill(e, &src->e);
+				e->refs = 1; /* ours until the loop ends */
+			}
+			sub_push(s, sb, e);
+		}
+	}
+	if (e)
+		sev_unref(e);
+}
+
+void hub_drain(struct srv *s)
+{
+	struct hub *h = s->hub;
+	uint64_t lost;
+
+	atomic_store(&h->signalled, false);
+	for (unsigned n = 0; n <= h->mask; n++) {
+		struct cell *cell = &h->cells[h->head & h->mask];
+
+		if (atomic_load_explicit(&cell->seq, memory_order_acquire) != h->head + 1)
+			break;
+		fan_out(s, &cell->ev);
+		atomic_store_explicit(&cell->seq, h->head + h->mask + 1, memory_order_release);
+		h->head++;
+	}
+	lost = atomic_exchange(&h->dropped, 0);
+	if (!lost)
+		return;
+	s->stats.events_dropped += lost;
+	for (uint32_t i = 0; i < s->conns_cap; i++)
+		for (struct sub *sb = s->conns[i] ? s->conns[i]->subs : NULL; sb; sb = sb->next) {
+			sb->gap += lost;
+			sb->dropped += lost;
+		}
+}
+
+static void update_mask(struct srv *s)
+{
+	uint32_t m = 0;
+
+	for (uint32_t i = 0; i < s->conns_cap; i++)
+		for (struct sub *sb = s->conns[i] ? s->conns[i]->subs : NULL; sb; sb = sb->next)
+			m |= sb->type_mask;
+	atomic_store(&s->hub->type_mask, m);
+}
+
+void event_to_pb(struct srv *s, struct arena *a, const struct smsr_event *ev, uint64_t dropped,
+		 Smsr__V1__Event *pb)
+{
+	smsr__v1__event__init(pb);
+	if (dropped) {
+		pb->type = SMSR__V1__EVENT_TYPE__EVENT_TYPE_OVERFLOW;
+		pb->dropped = dropped;
+		pb->time_unix_ns = srv_wall_ns(s, ev ? ev->ts_ns : 0);
+		return;
+	}
+	pb->id = ev->id;
+	pb->type = (Smsr__V1__EventType)ev->type;
+	pb->time_unix_ns = srv_wall_ns(s, ev->ts_ns);
+	pb->accepted_unix_ns = srv_wall_ns(s, ev->accepted_ns);
+	pb->cls = (Smsr__V1__MessageClass)ev->cls;
+	pb->carrier = (Smsr__V1__Carrier)ev->carrier;
+	pb->attempt = ev->attempt;
+	if (ev->channel >= 0 && ev->channel < s->nchans)
+		pb->channel = s->chan_names[ev->channel];
+	if (ev->reason) {
+		pb->reason_code = (uint32_t)-ev->reason;
+		pb->reason = pb_str(smsr_errname(ev->reason));
+	}
+	pb->op_code = ev->op_code;
+	pb->carrier_msgid = pb_str(ev->carrier_msgid ? ev->carrier_msgid : "");
+	pb->client_ref = pb_str(ev->client_ref ? ev->client_ref : "");
+	pb->tags = pb_str(ev->tags ? ev->tags : "");
+	pb->recipient = pb_str(ev->recipient ? ev->recipient : "");
+	(void)a;
+}
+
+static void send_event(struct srv *s, struct conn *c, struct sub *sb, const struct sev *e,
+		       uint64_t dropped)
+{
+	Smsr__V1__Response resp = SMSR__V1__RESPONSE__INIT;
+	Smsr__V1__Event pb;
+
+	event_to_pb(s, &s->ar, e ? &e->e : NULL, dropped, &pb);
+	resp.call_id = sb->call_id;
+	resp.body_case = SMSR__V1__RESPONSE__BODY_EVENT;
+	resp.event = &pb;
+	conn_reply(s, c, &resp);
+	if (!dropped) {
+		sb->sent++;
+		s->stats.events_sent++;
+	}
+}
+
+static void sub_write(struct srv *s, struct conn *c, struct sub *sb, size_t room)
+{
+	while ((sb->count || sb->gap) && c->out.len < room) {
+		if (sb->gap) {
+			send_event(s, c, sb, NULL, sb->gap);
+			sb->gap = 0;
+			continue;
+		}
+		struct sev *e = sb->q[sb->head];
+
+		send_event(s, c, sb, e, 0);
+		sev_unref(e);
+		sb->head = (sb->head + 1) % sb->limit;
+		sb->count--;
+	}
+}
+
+/* Write queued events while the connection's output has room. */
+void sub_flush(struct srv *s, struct conn *c)
+{
+	for (struct sub *sb = c->subs; sb; sb = sb->next)
+		sub_write(s, c, sb, SMSRD_OUT_HIGH / 2);
+}
+
+static void sub_free(struct srv *s, struct conn *c, struct sub *sb)
+{
+	while (sb->count) {
+		sev_unref(sb->q[sb->head]);
+		sb->head = (sb->head + 1) % sb->limit;
+		sb->count--;
+	}
+	free(sb->q);
+	free(sb);
+	c->nsubs--;
+	s->nsubs_total--;
+}
+
+void sub_close_all(struct srv *s, struct conn *c, int code)
+{
+	while (c->subs) {
+		struct sub *sb = c->subs;
+
+		c->subs = sb->next;
+		if (code)
+			conn_reply_error(s, c, sb->call_id, code, NULL);
+		sub_free(s, c, sb);
+	}
+	update_mask(s);
+}
+
+static int parse_filters(struct srv *s, Smsr__V1__SubscribeRequest *r, struct sub *sb,
+			 const char **why)
+{
+	sb->class_mask = r->n_classes ? 0 : ~0u;
+	for (size_t i = 0; i < r->n_classes; i++) {
+		if (r->classes[i] < 1 || r->classes[i] > 3) {
+			*why = "classes: unknown class";
+			return -SMSR_EINVAL;
+		}
+		sb->class_mask |= 1u << r->classes[i];
+	}
+	sb->type_mask = r->n_types ? 0 : SMSR_EV_ALL;
+	for (size_t i = 0; i < r->n_types; i++) {
+		if ((unsigned)r->types[i] >= SMSR_EV_COUNT) {
+			*why = "types: unknown event type";
+			return -SMSR_EINVAL;
+		}
+		sb->type_mask |= SMSR_EV_MASK(r->types[i]);
+	}
+	sb->chan_mask = r->n_channels ? 0 : ~0ull;
+	for (size_t i = 0; i < r->n_channels; i++) {
+		int idx = smsr_router_channel_find(s->r, r->channels[i]);
+
+		if (idx < 0 || idx >= 64) {
+			*why = "channels: no channel of that name";
+			return -SMSR_ENOTFOUND;
+		}
+		sb->chan_mask |= 1ull << idx;
+	}
+	if (strlen(r->client_ref_prefix) > SMSR_REF_MAX) {
+		*why = "client_ref_prefix over 64 bytes";
+		return -SMSR_EINVAL;
+	}
+	strcpy(sb->ref_prefix, r->client_ref_prefix);
+	sb->limit = r->queue_limit ? r->queue_limit : s->o.sub_queue;
+	if (sb->limit > SMSRD_SUBQ_MAX)
+		sb->limit = SMSRD_SUBQ_MAX;
+	return 0;
+}
+
+void srv_call_subscribe(struct srv *s, struct conn *c, Smsr__V1__Request *req)
+{
+	Smsr__V1__Response resp = SMSR__V1__RESPONSE__INIT;
+	Smsr__V1__SubscribeResponse out = SMSR__V1__SUBSCRIBE_RESPONSE__INIT;
+	const char *why = NULL;
+	struct sub *sb;
+	int rc;
+
+	for (sb = c->subs; sb; sb = sb->next)
+		if (sb->call_id == req->call_id) {
+			conn_reply_error(s, c, req->call_id, SMSR_EEXIST,
+					 "a subscription with this call_id is active");
+			return;
+		}
+	if (c->nsubs >= s->o.max_subs) {
+		conn_reply_error(s, c, req->call_id, SMSR_ETOOMANYCALLS,
+				 "too many subscriptions on this connection");
+		return;
+	}
+	sb = calloc(1, sizeof(*sb));
+	if (!sb) {
+		conn_reply_error(s, c, req->call_id, SMSR_ENOMEM, NULL);
+		return;
+	}
+	rc = parse_filters(s, req->subscribe, sb, &why);
+	if (rc == 0 && !(sb->q = calloc(sb->limit, sizeof(*sb->q))))
+		rc = -SMSR_ENOMEM;
+	if (rc < 0) {
+		free(sb);
+		conn_reply_error(s, c, req->call_id, -rc, why);
+		return;
+	}
+	/* Events already in the hub predate the answer: only later ones count. */
+	hub_drain(s);
+	sb->call_id = req->call_id;
+	sb->c = c;
+	sb->next = c->subs;
+	c->subs = sb;
+	c->nsubs++;
+	s->nsubs_total++;
+	out.queue_limit = sb->limit;
+	resp.call_id = req->call_id;
+	resp.body_case = SMSR__V1__RESPONSE__BODY_SUBSCRIBE;
+	resp.subscribe = &out;
+	conn_reply(s, c, &resp);
+	update_mask(s);
+}
+
+void srv_call_unsubscribe(struct srv *s, struct conn *c, Smsr__V1__Request *req)
+{
+	Smsr__V1__Response resp = SMSR__V1__RESPONSE__INIT;
+	Smsr__V1__UnsubscribeResponse out = SMSR__V1__UNSUBSCRIBE_RESPONSE__INIT;
+	struct sub **pp = &c->subs, *sb;
+
+	while (*pp && (*pp)->call_id != req->unsubscribe->subscription)
+		pp = &(*pp)->next;
+	if (!(sb = *pp)) {
+		conn_reply_error(s, c, req->call_id, SMSR_ENOTFOUND, "no such subscription");
+		return;
+	}
+	sub_write(s, c, sb, SIZE_MAX); /* the stream's last events, then the answer */
+	*pp = sb->next;
+	out.delivered = sb->sent;
+	out.dropped = sb->dropped;
+	sub_free(s, c, sb);
+	update_mask(s);
+	resp.call_id = req->call_id;
+	resp.body_case = SMSR__V1__RESPONSE__BODY_UNSUBSCRIBE;
+	resp.unsubscribe = &out;
+	conn_reply(s, c, &resp);
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smsrd: options, configuration, start and stop. See smsrd.h for the design
+ * and proto/PROTOCOL.md for the protocol; `smsrd --help` for the options.
+ */
+#include <libconfig.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "smsrd.h"
+#include "status.h"
+
+static const char usage[] =
+    "usage: smsrd [options]\n"
+    "  -c, --config FILE      router and daemon configuration (libconfig syntax,\n"
+    "                         docs/config.md); default: the embedded default\n"
+    "  --tcp HOST:PORT|off    TCP listener (default 127.0.0.1:7800; port 0: any free)\n"
+    "  --unix PATH|off        Unix socket (default /run/smsrd/smsrd.sock as root,\n"
+    "                         else $XDG_RUNTIME_DIR/smsrd.sock or /tmp/smsrd-UID.sock)\n"
+    "  --ready-file PATH      once listening, write tcp=, unix= and pid= lines there\n"
+    "  --token T              a client token (repeatable); tokens turn auth on\n"
+    "  --admin-token T        an admin token (repeatable)\n"
+    "  --max-connections N    (default 1024)\n"
+    "  --max-frame N          bytes of payload per frame (default 1048576)\n"
+    "  --max-calls N          calls in flight per connection (default 1024)\n"
+    "  --max-batch N          messages per submit (default 1000)\n"
+    "  -q, --quiet            log errors only\n"
+    "SIGTERM or SIGINT: stop accepting, finish what is queued (up to 5 s), stop.\n";
+
+static void defaults(struct smsrd_opts *o)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->tcp, sizeof(o->tcp), "127.0.0.1:7800");
+	if (geteuid() == 0)
+		snprintf(o->unix_path, sizeof(o->unix_path), "/run/smsrd/smsrd.sock");
+	else if (xdg && xdg[0])
+		snprintf(o->unix_path, sizeof(o->unix_path), "%s/smsrd.sock", xdg);
+	else
+		snprintf(o->unix_path, sizeof(o->unix_path), "/tmp/smsrd-%u.sock",
+			 (unsigned)geteuid());
+	o->max_frame = 1u << 20;
+	o->max_calls = 1024;
+	o->max_conns = 1024;
+	o->max_batch = 1000;
+	o->max_subs = 16;
+	o->sub_queue = SMSRD_SUBQ_DEFAULT;
+	o->status_max = 262144;
+	o->status_retention_s = 3600;
+}
+
+static int add_token(char **list, unsigned *n, const char *t)
+{
+	if (*n >= SMSRD_MAX_TOKENS || !t[0]) {
+		fprintf(stderr, "smsrd: too many tokens, or an empty one\n");
+		return -1;
+	}
+	list[(*n)++] = strdup(t);
+	return 0;
+}
+
+static int cfg_uint(config_setting_t *g, const char *key, uint32_t *out, uint32_t lo, uint32_t hi)
+{
+	int v;
+
+	if (!config_setting_lookup_int(g, key, &v))
+		return 0;
+	if (v < (int)lo || (uint32_t)v > hi) {
+		fprintf(stderr, "smsrd: smsrd.%s: %d is out of range %u..%u\n", key, v, lo, hi);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int cfg_tokens(config_setting_t *g, const char *key, char **list, unsigned *n)
+{
+	config_setting_t *a = config_setting_get_member(g, key);
+
+	for (int i = 0; a && i < config_setting_length(a); i++) {
+		const char *t = config_setting_get_string_elem(a, i);
+
+		if (!t || add_token(list, n, t))
+			return -1;
+	}
+	return 0;
+}
+
+/* The daemon's own section, "smsrd { ... }", of the configuration file. */
+static int load_daemon_cfg(struct smsrd_opts *o, const char *path)
+{
+	static const char *const keys[] = {
+	    "listen_tcp",	  "listen_unix", "tokens",	"admin_tokens",
+	    "max_connections", "max_frame",   "max_calls",	"max_batch",
+	    "max_subscriptions", "subscription_queue", "status_messages", "status_retention", NULL};
+	config_t cf;
+	config_setting_t *g;
+	const char *str;
+	int rc = -1;
+
+	config_init(&cf);
+	if (!config_read_file(&cf, path)) {
+		rc = 0; /* the router's parser reports the error with more detail */
+		goto out;
+	}
+	g = config_lookup(&cf, "smsrd");
+	if (!g) {
+		rc = 0;
+		goto out;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const char *name = config_setting_name(config_setting_get_elem(g, (unsigned)i));
+		int k = 0;
+
+		while (keys[k] && strcmp(keys[k], name))
+			k++;
+		if (!keys[k]) {
+			fprintf(stderr, "smsrd: %s: line %d: smsrd.%s: unknown setting\n", path,
+				config_setting_source_line(config_setting_get_elem(g, (unsigned)i)),
+				name);
+			goto out;
+		}
+	}
+	if (config_setting_lookup_string(g, "listen_tcp", &str))
+		snprintf(o->tcp, sizeof(o->tcp), "%s", str);
+	if (config_setting_lookup_string(g, "listen_unix", &str))
+		snprintf(o->unix_path, sizeof(o->unix_path), "%s", str);
+	if (cfg_tokens(g, "tokens", o->tokens, &o->ntokens) ||
+	    cfg_tokens(g, "admin_tokens", o->admin_tokens, &o->nadmin) ||
+	    cfg_uint(g, "max_connections", &o->max_conns, 1, 65536) ||
+	    cfg_uint(g, "max_frame", &o->max_frame, 4096, 64u << 20) ||
+	    cfg_uint(g, "max_calls", &o->max_calls, 1, 65536) ||
+	    cfg_uint(g, "max_batch", &o->max_batch, 1, 100000) ||
+	    cfg_uint(g, "max_subscriptions", &o->max_subs, 0, 1024) ||
+	    cfg_uint(g, "subscription_queue", &o->sub_queue, 16, SMSRD_SUBQ_MAX) ||
+	    cfg_uint(g, "status_messages", &o->status_max, 1024, 1u << 26) ||
+	    cfg_uint(g, "status_retention", &o->status_retention_s, 0, 30 * 86400))
+		goto out;
+	rc = 0;
+out:
+	config_destroy(&cf);
+	return rc;
+}
+
+static int parse_args(struct smsrd_opts *o, int argc, char **argv, const char **cfg_path)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		bool has = v != NULL;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			o->quiet = true;
+			continue;
+		}
+		if (!has) {
+			fprintf(stderr, "smsrd: %s: missing value or unknown option\n%s", a, usage);
+			return -1;
+		}
+		i++;
+		if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+			*cfg_path = v;
+			if (load_daemon_cfg(o, v))
+				return -1;
+		} else if (!strcmp(a, "--tcp"))
+			snprintf(o->tcp, sizeof(o->tcp), "%s", strcmp(v, "off") ? v : "");
+		else if (!strcmp(a, "--unix"))
+			snprintf(o->unix_path, sizeof(o->unix_path), "%s", strcmp(v, "off") ? v : "");
+		else if (!strcmp(a, "--ready-file"))
+			snprintf(o->ready_file, sizeof(o->ready_file), "%s", v);
+		else if (!strcmp(a, "--token")) {
+			if (add_token(o->tokens, &o->ntokens, v))
+				return -1;
+		} else if (!strcmp(a, "--admin-token")) {
+			if (add_token(o->admin_tokens, &o->nadmin, v))
+				return -1;
+		} else if (!strcmp(a, "--max-connections"))
+			o->max_conns = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--max-frame"))
+			o->max_frame = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--max-calls"))
+			o->max_calls = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--max-batch"))
+			o->max_batch = (uint32_t)strtoul(v, NULL, 10);
+		else {
+			fprintf(stderr, "smsrd: unknown option %s\n%s", a, usage);
+			return -1;
+		}
+	}
+	if (o->max_frame < 4096 || o->max_calls < 1 || o->max_conns < 1 || o->max_batch < 1) {
+		fprintf(stderr, "smsrd: a limit is out of range (max-frame >= 4096, others >= 1)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int make_router(struct srv *s, const char *cfg_path)
+{
+	struct smsr_config *cfg = NULL;
+	struct smsr_router_opts ro = {.on_event = hub_event, .arg = s->hub};
+	char err[512];
+	int rc;
+
+	if (cfg_path) {
+		if (smsr_config_create(&cfg) ||
+		    smsr_config_load_file(cfg, cfg_path, err, sizeof(err))) {
+			fprintf(stderr, "smsrd: %s: %s\n", cfg_path, err);
+			smsr_config_destroy(cfg);
+			return -1;
+		}
+	}
+	rc = smsr_router_create(&s->r, cfg, &ro);
+	smsr_config_destroy(cfg);
+	if (rc == 0)
+		rc = smsr_router_start(s->r);
+	if (rc) {
+		fprintf(stderr, "smsrd: router: %s\n", smsr_strerror(rc));
+		return -1;
+	}
+	srv_refresh_channels(s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct srv s;
+	const char *cfg_path = NULL;
+	struct timespec rt;
+	sigset_t set;
+	int rc = 1;
+
+	defaults(&s.o);
+	if (parse_args(&s.o, argc, argv, &cfg_path))
+		return 2;
+	/* Block the stop signals everywhere (the workers inherit this); the
+	 * loop reads them from a signalfd. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	s.start_ns = smsr__now_ns();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	s.wall_offset_ns = (int64_t)((uint64_t)rt.tv_sec * SMSR__S + (uint64_t)rt.tv_nsec) -
+			   (int64_t)s.start_ns;
+	arena_init(&s.ar);
+	s.event_fd = eventfd(0, EFD_CLOEXEC);
+	s.hub = hub_create(16384, s.event_fd);
+	if (!s.hub || status_store_create(&s.st, s.o.status_max,
+					  (uint64_t)s.o.status_retention_s * SMSR__S)) {
+		fprintf(stderr, "smsrd: out of memory\n");
+		return 1;
+	}
+	hub_set_status(s.hub, s.st);
+	if (make_router(&s, cfg_path) == 0 && srv_listen(&s) == 0) {
+		rc = srv_run(&s);
+		if (!s.o.quiet) {
+			struct smsr_stats st;
+
+			smsr_router_stats(s.r, &st);
+			fprintf(stderr,
+				"smsrd: stopped: %llu accepted, %llu delivered, %llu failed, "
+				"%llu expired; %llu connections served\n",
+				(unsigned long long)st.accepted, (unsigned long long)st.delivered,
+				(unsigned long long)st.failed, (unsigned long long)st.expired,
+				(unsigned long long)s.stats.conns_total);
+		}
+	}
+	if (s.r)
+		smsr_router_destroy(s.r);
+	status_store_destroy(s.st);
+	hub_destroy(s.hub);
+	arena_fini(&s.ar);
+	close(s.event_fd);
+	for (unsigned i = 0; i < s.o.ntokens; i++)
+		free(s.o.tokens[i]);
+	for (unsigned i = 0; i < s.o.nadmin; i++)
+		free(s.o.admin_tokens[i]);
+	return rc;
+}

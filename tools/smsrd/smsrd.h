@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smsrd: the router as a service (proto/PROTOCOL.md).
+ *
+ * One thread runs an io_uring loop that owns every socket: multishot
+ * accept on the listeners, multishot receive into a provided-buffer ring,
+ * one batched send per connection per loop turn. Requests are decoded and
+ * answered on that thread; submits go straight into the embedded router.
+ * The router's workers report events through a callback that records them in
+ * the status store and, while anyone subscribes, copies them into a bounded
+ * queue (the hub) that the loop drains into the subscriptions' own bounded
+ * queues.
+ */
+#ifndef SMSRD_H
+#define SMSRD_H
+
+#include <liburing.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smsr.pb-c.h"
+#include "smsr/smsr.h"
+
+#define SMSRD_VERSION	     "0.2.0"
+#define SMSRD_MAX_TOKENS     16
+#define SMSRD_SUBQ_DEFAULT   16384u
+#define SMSRD_SUBQ_MAX	     262144u
+#define SMSRD_OUT_HIGH	     (4u << 20) /* output backlog: stop reading above */
+#define SMSRD_PING_MAX	     64u
+
+struct smsrd_opts {
+	char tcp[64];	     /* "host:port", "" when off */
+	char unix_path[108]; /* "" when off */
+	char ready_file[256];
+	char *tokens[SMSRD_MAX_TOKENS], *admin_tokens[SMSRD_MAX_TOKENS];
+	unsigned ntokens, nadmin;
+	uint32_t max_frame, max_calls, max_conns, max_batch, max_subs;
+	uint32_t sub_queue; /* default subscription queue */
+	uint32_t status_max;
+	uint32_t status_retention_s;
+	bool quiet;
+};
+
+/* protobuf-c's string fields are char *; ours are often const. */
+static inline char *pb_str(const char *s)
+{
+	return (char *)(uintptr_t)s;
+}
+
+/* --- the protobuf arena: decode and encode without malloc per field --- */
+struct arena {
+	uint8_t *buf;
+	size_t len, cap;
+	ProtobufCAllocator pa;
+};
+void arena_init(struct arena *a);
+void arena_reset(struct arena *a);
+void arena_fini(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+
+/* --- subscriptions --------------------------------------------------- */
+struct sev; /* a copied event (hub.c) */
+
+struct sub {
+	uint64_t call_id;
+	struct conn *c;
+	uint32_t class_mask, type_mask;
+	uint64_t chan_mask; /* channel indexes; all ones: any */
+	char ref_prefix[SMSR_REF_MAX + 1];
+	uint32_t limit; /* queue bound */
+	struct sev **q; /* ring of @limit */
+	uint32_t head, count;
+	uint64_t gap;	      /* dropped since the last write */
+	uint64_t sent, dropped; /* totals */
+	struct sub *next;     /* in the connection's list */
+};
+
+/* --- connections --------------------------------------------------------- */
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+struct conn {
+	int fd;
+	uint32_t idx, gen;
+	bool is_unix;
+	bool recv_armed, send_busy, closing, dead;
+	bool paused; /* not reading: back-pressure */
+	bool authed, admin;
+	uint64_t resume_ns; /* paused for router busy: retry then */
+	unsigned calls;	    /* in flight, incl. subscriptions */
+	unsigned nsubs;
+	struct buf in;	/* bytes not yet framed */
+	struct buf out; /* responses not yet handed to send */
+	struct buf wr;	/* being sent */
+	size_t wr_off;
+	unsigned out_answers, wr_answers; /* answers (not events) in out, wr */
+	struct sub *subs;
+	struct conn *next_dirty; /* has output or subscription work */
+	bool dirty;
+};
+
+/* --- the server ---------------------------------------------------------- */
+struct srv_stats {
+	uint64_t conns_total, calls, events_sent, events_dropped, protocol_errors;
+};
+
+struct srv {
+	struct smsrd_opts o;
+	struct smsr_router *r;
+	struct io_uring ring;
+	struct io_uring_buf_ring *br;
+	uint8_t *bufs;
+	int tcp_fd, unix_fd, event_fd, signal_fd;
+	uint64_t efd_val, sig_buf[16];
+	struct conn **conns; /* by index; NULL when free */
+	uint32_t nconns, conns_cap;
+	struct conn *dirty;
+	struct arena ar;
+	struct hub *hub;
+	struct status_store *st;
+	struct srv_stats stats;
+	uint64_t start_ns;
+	int64_t wall_offset_ns; /* realtime - monotonic, at start */
+	bool stopping;
+	unsigned nsubs_total;
+	char chan_names[64][32];
+	int nchans;
+};
+
+/* loop.c */
+int srv_listen(struct srv *s);
+int srv_run(struct srv *s);
+void conn_mark_dirty(struct srv *s, struct conn *c);
+void conn_close(struct srv *s, struct conn *c);
+
+/* conn.c */
+int buf_reserve(struct buf *b, size_t more);
+void buf_free(struct buf *b);
+void conn_input(struct srv *s, struct conn *c, const uint8_t *data, size_t len);
+void conn_process(struct srv *s, struct conn *c);
+int conn_reply(struct srv *s, struct conn *c, Smsr__V1__Response *resp);
+int conn_reply_error(struct srv *s, struct conn *c, uint64_t call_id, int code, const char *msg);
+
+/* calls.c */
+void srv_call(struct srv *s, struct conn *c, const uint8_t *payload, size_t len);
+void srv_fill_info(struct srv *s, Smsr__V1__ServerInfo *info);
+uint64_t srv_wall_ns(struct srv *s, uint64_t mono_ns);
+
+/* admin.c */
+void srv_call_channels(struct srv *s, struct conn *c, Smsr__V1__Request *req);
+void srv_call_admin(struct srv *s, struct conn *c, Smsr__V1__Request *req);
+void srv_call_stats(struct srv *s, struct conn *c, Smsr__V1__Request *req);
+void srv_refresh_channels(struct srv *s);
+
+/* hub.c */
+struct hub *hub_create(uint32_t cap, int event_fd);
+void hub_destroy(struct hub *h);
+void hub_event(void *arg, const struct smsr_event *ev); /* smsr_event_cb */
+void hub_set_status(struct hub *h, struct status_store *st);
+void hub_drain(struct srv *s);
+void sub_flush(struct srv *s, struct conn *c);
+void srv_call_subscribe(struct srv *s, struct conn *c, Smsr__V1__Request *req);
+void srv_call_unsubscribe(struct srv *s, struct conn *c, Smsr__V1__Request *req);
+void sub_close_all(struct srv *s, struct conn *c, int code);
+void event_to_pb(struct srv *s, struct arena *a, const struct smsr_event *ev, uint64_t dropped,
+		 Smsr__V1__Event *pb);
+
+#endif
