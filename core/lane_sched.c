@@ -34,6 +34,16 @@ void smsr__lanes_init(struct smsr__lanes *l, const struct smsr__chan_cfg *cfg, u
 	l->refill_ns = now_ns;
 }
 
+void smsr__lanes_set_rate(struct smsr__lanes *l, uint32_t tps)
+{
+	l->tps = tps;
+	l->burst = tps / 10 ? tps / 10 : 1;
+	if (l->burst < l->v_tokens + 1)
+		l->burst = l->v_tokens + 1;
+	if (l->tokens > l->burst)
+		l->tokens = l->burst;
+}
+
 void smsr__lanes_push(struct smsr__lanes *l, struct smsr__rec *rec)
 {
 	struct smsr__lane *ln = &l->lane[rec->cls - 1];

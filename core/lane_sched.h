@@ -62,6 +62,9 @@ void smsr__lanes_push(struct smsr__lanes *l, struct smsr__rec *rec);
 struct smsr__rec *smsr__lanes_next(struct smsr__lanes *l, uint64_t now_ns, uint64_t *retry_ns,
 				   struct smsr__rec **expired);
 
+/* New granted rate @tps (0 unlimited): the bucket's depth follows it. */
+void smsr__lanes_set_rate(struct smsr__lanes *l, uint32_t tps);
+
 /* The carrier answered a submit: free its window slot. */
 void smsr__lanes_answered(struct smsr__lanes *l);
 

@@ -81,6 +81,7 @@ static int setup_channels(struct smsr_router *r)
 			return -SMSR_ENODRIVER;
 		atomic_init(&c->state, SMSR_CHAN_DOWN);
 		atomic_init(&c->down_reason, -SMSR_ENOTRUNNING);
+		atomic_init(&c->tps, c->cfg->tps);
 	}
 	return 0;
 }
@@ -245,7 +246,7 @@ static void channel_info(const struct smsr_chan *c, struct smsr_channel_info *ci
 	ci->index = (int32_t)c->index;
 	ci->state = atomic_load(&c->state);
 	ci->down_reason = atomic_load(&c->down_reason);
-	ci->tps = c->cfg->tps;
+	ci->tps = atomic_load(&c->tps);
 	ci->window = c->cfg->window;
 	ci->price = c->cfg->price;
 	ci->inflight = SMSR__LOAD(c->stats.inflight);
@@ -302,27 +303,106 @@ static int send_ctl(struct smsr_router *r, int index, int op, const char *key, c
 	return ret;
 }
 
+#define CHECK_INDEX(r, index)                                                                   \
+	do {                                                                                    \
+		if (!(r) || (index) < 0 || (size_t)(index) >= (r)->nchans)                      \
+			return (index) < 0 || !(r) ? -SMSR_EINVAL : -SMSR_ENOTFOUND;            \
+	} while (0)
+
+/* Nudge the channel's worker: it may have nothing else to wake it. */
+static int nudge(struct smsr_router *r, int index)
+{
+	return atomic_load(&r->running) ? send_ctl(r, index, 0, NULL, NULL) : 0;
+}
+
 int smsr_router_channel_pause(struct smsr_router *r, int index)
 {
-	if (!r || index < 0 || (size_t)index >= r->nchans)
-		return index < 0 || !r ? -SMSR_EINVAL : -SMSR_ENOTFOUND;
+	CHECK_INDEX(r, index);
 	atomic_store(&r->chans[index].state, SMSR_CHAN_PAUSED);
 	return 0;
+}
+
+int smsr_router_channel_drain(struct smsr_router *r, int index)
+{
+	struct smsr_chan *c;
+	uint8_t st;
+
+	CHECK_INDEX(r, index);
+	c = &r->chans[index];
+	atomic_store(&c->draining, true);
+	/* Up or paused: drain now; down: it drains when the link is back. */
+	st = atomic_load(&c->state);
+	while ((st == SMSR_CHAN_UP || st == SMSR_CHAN_PAUSED) &&
+	       !atomic_compare_exchange_weak(&c->state, &st,
+					     atomic_load(&c->down_reason) ? SMSR_CHAN_DOWN
+									  : SMSR_CHAN_DRAINING))
+		;
+	return nudge(r, index);
 }
 
 int smsr_router_channel_resume(struct smsr_router *r, int index)
 {
 	struct smsr_chan *c;
-	uint8_t paused = SMSR_CHAN_PAUSED;
+	uint8_t st;
 
-	if (!r || index < 0 || (size_t)index >= r->nchans)
-		return index < 0 || !r ? -SMSR_EINVAL : -SMSR_ENOTFOUND;
+	CHECK_INDEX(r, index);
 	c = &r->chans[index];
-	if (!atomic_compare_exchange_strong(
-		&c->state, &paused, atomic_load(&c->down_reason) ? SMSR_CHAN_DOWN : SMSR_CHAN_UP))
+	st = atomic_load(&c->state);
+	if (st != SMSR_CHAN_PAUSED && st != SMSR_CHAN_DRAINING && !atomic_load(&c->draining))
 		return -SMSR_ESTATE;
-	/* Nudge the worker: it may have nothing else to wake it. */
-	return atomic_load(&r->running) ? send_ctl(r, index, 0, NULL, NULL) : 0;
+	atomic_store(&c->draining, false);
+	while ((st == SMSR_CHAN_PAUSED || st == SMSR_CHAN_DRAINING) &&
+	       !atomic_compare_exchange_weak(&c->state, &st,
+					     atomic_load(&c->down_reason) ? SMSR_CHAN_DOWN
+									  : SMSR_CHAN_UP))
+		;
+	return nudge(r, index);
+}
+
+int smsr_router_channel_set_rate(struct smsr_router *r, int index, uint32_t tps)
+{
+	CHECK_INDEX(r, index);
+	if (tps > SMSR_TPS_MAX)
+		return -SMSR_EINVAL;
+	atomic_store(&r->chans[index].tps, tps);
+	return atomic_load(&r->running) ? send_ctl(r, index, SMSR__CTL_RATE, NULL, NULL) : 0;
+}
+
+int smsr_router_channel_set_weight(struct smsr_router *r, int index, uint32_t weight)
+{
+	struct smsr__snapshot *snap;
+	int ret;
+
+	CHECK_INDEX(r, index);
+	if (weight < 1 || weight > SMSR_WEIGHT_MAX)
+		return -SMSR_EINVAL;
+	pthread_mutex_lock(&r->admin_lock);
+	/* The weights live in the route rules' groups: change them in our
+	 * config copy and publish a snapshot built from it. */
+	for (size_t i = 0; i < r->cfg.nroutes; i++)
+		for (uint32_t g = 0; g < r->cfg.routes[i].ngroups; g++) {
+			struct smsr__group_cfg *grp = &r->cfg.routes[i].groups[g];
+
+			for (uint32_t k = 0; k < grp->n; k++)
+				if (grp->chan[k] == (uint32_t)index)
+					grp->weight[k] = weight;
+		}
+	ret = smsr__snap_build(r, &snap);
+	if (ret == 0)
+		smsr__snap_publish(r, snap);
+	pthread_mutex_unlock(&r->admin_lock);
+	return ret;
+}
+
+int smsr_router_inject_dlr(struct smsr_router *r, int index, const char *carrier_msgid, int status,
+			   int op_code)
+{
+	char v[32];
+
+	if (!carrier_msgid || !carrier_msgid[0] || status > 0)
+		return -SMSR_EINVAL;
+	snprintf(v, sizeof(v), "%d %d", status, op_code);
+	return send_ctl(r, index, SMSR__CTL_DLR, carrier_msgid, v);
 }
 
 int smsr_router_channel_ctl(struct smsr_router *r, int index, const char *key, const char *value)

@@ -9,6 +9,7 @@
  * made-up token) finds a different generation and is ignored and counted,
  * never applied to another message.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,7 +149,9 @@ void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c)
 	uint64_t retry = 0;
 
 	c->dispatch_at = UINT64_MAX;
-	if (atomic_load_explicit(&c->state, memory_order_relaxed) != SMSR_CHAN_UP)
+	uint8_t st = atomic_load_explicit(&c->state, memory_order_relaxed);
+
+	if (st != SMSR_CHAN_UP && st != SMSR_CHAN_DRAINING)
 		return;
 	for (int k = 0; k < SMSR__DISPATCH_BURST; k++) {
 		struct smsr__rec *expired = NULL;
@@ -231,7 +234,9 @@ void smsr_chan_set_up(struct smsr_chan *c, bool up, int reason)
 		return;
 	}
 	atomic_store(&c->down_reason, up ? 0 : (reason ? reason : -SMSR_ECHANDOWN));
-	atomic_store(&c->state, up ? SMSR_CHAN_UP : SMSR_CHAN_DOWN);
+	atomic_store(&c->state, !up				? SMSR_CHAN_DOWN
+				: atomic_load(&c->draining) ? SMSR_CHAN_DRAINING
+							    : SMSR_CHAN_UP);
 	if (up)
 		c->dispatch_at = 0;
 }
@@ -281,4 +286,35 @@ void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int reason
 		rec = next;
 	}
 	sweep_slots(w, c, true, reason);
+}
+
+/* A report that came from outside the driver: find its submit by msgid. */
+static void inject_dlr(struct smsr_chan *c, const char *msgid, const char *value)
+{
+	int status = 0, op_code = 0;
+
+	if (sscanf(value, "%d %d", &status, &op_code) < 1)
+		return;
+	for (uint32_t i = 0; i < c->slots_used; i++) {
+		struct smsr__rec *rec = c->slots[i].rec;
+
+		if (rec && rec->state == SMSR__REC_AWAIT_DLR && !strcmp(rec->carrier_msgid, msgid)) {
+			smsr_chan_dlr(c, (uint64_t)c->slots[i].gen << 32 | i, status, op_code);
+			return;
+		}
+	}
+	SMSR__BUMP(c->worker->stale_reports, 1);
+}
+
+void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct smsr__ctl *ctl)
+{
+	(void)w;
+	if (ctl->op == SMSR__CTL_DRIVER && c->drv->ctl && c->open)
+		c->drv->ctl(c->drv_state, ctl->key, ctl->value);
+	else if (ctl->op == SMSR__CTL_RATE)
+		smsr__lanes_set_rate(&c->lanes, atomic_load(&c->tps));
+	else if (ctl->op == SMSR__CTL_DLR)
+		inject_dlr(c, ctl->key, ctl->value);
+	c->poll_at = 0;
+	c->dispatch_at = 0;
 }

@@ -34,6 +34,7 @@ void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct s
 	    .client_ref = smsr__rec_ref(rec),
 	    .tags = rec->tags_len ? smsr__rec_tags(rec) : NULL,
 	    .recipient = rec->recipient,
+	    .segments = rec->segments,
 	};
 	r->on_event(r->ev_arg, &ev);
 }

@@ -76,6 +76,8 @@ struct smsr_chan {
 	struct smsr__worker *worker;
 	const struct smsr__chan_cfg *cfg; /* in the router's config copy */
 	_Atomic uint8_t state;		  /* enum smsr_chan_state */
+	_Atomic bool draining;		  /* operator's drain: survives link down/up */
+	_Atomic uint32_t tps;		  /* granted rate now (set_rate) */
 	_Atomic int32_t down_reason;
 	struct smsr__counter admitted[SMSR_NCLASS]; /* by submitters */
 	struct smsr__counter released[SMSR_NCLASS]; /* by the worker */
@@ -94,7 +96,10 @@ struct smsr_chan {
 
 enum smsr__ctl_op {
 	SMSR__CTL_DRIVER = 1, /* pass key/value to the channel's driver */
+	SMSR__CTL_RATE = 2,   /* value: new tps */
+	SMSR__CTL_DLR = 3,    /* key: carrier msgid; value: "status op_code" */
 };
+
 
 struct smsr__ctl {
 	int op;
@@ -102,6 +107,9 @@ struct smsr__ctl {
 	char key[32];
 	char value[96];
 };
+
+/* Apply @ctl to its channel; on the channel's worker. */
+void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct smsr__ctl *ctl);
 
 struct smsr__worker {
 	struct smsr_router *r;
@@ -128,6 +136,24 @@ struct smsr__worker {
 	_Atomic uint64_t finals[3]; /* delivered, failed, expired */
 	_Atomic uint64_t inflight_now;
 	char pad[SMSR__CACHELINE];
+	/* How the worker waits (read by benchmarks and tests; cheap: the
+	 * worker bumps its own line, submitters only wakes_sent, and only
+	 * when the worker sleeps). */
+	struct {
+		_Alignas(SMSR__CACHELINE) _Atomic uint64_t spins; /* idle turns spent spinning */
+		_Atomic uint64_t sleeps;	   /* entered the io_uring / poll wait */
+		_Atomic uint64_t sleeps_idle;	   /* ... with no backlog */
+		_Atomic uint64_t sleeps_far;	   /* ... with a backlog, next send beyond horizon */
+		_Atomic uint64_t sleeps_skipped;   /* input found after raising the flag */
+		_Atomic uint64_t far_gap_max_ns;   /* largest next - now of sleeps_far */
+		_Atomic uint64_t efd_wakes;	   /* woken by the eventfd */
+		_Atomic uint64_t polled_takes;	   /* inputs found while spinning only for recency */
+		_Alignas(SMSR__CACHELINE) _Atomic uint64_t wakes_sent; /* eventfd writes */
+	} wait_stats;
+	/* Owned by the worker: when it last took a hand-off or control
+	 * request, and whether its current spin is only for that recency. */
+	uint64_t last_input;
+	bool polling_recent;
 };
 
 struct smsr__snapshot {

@@ -343,6 +343,10 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, struct smsr_res
 					    .channel = chan};
 	b->accepted++;
 	b->by_class[p.cls - 1]++;
+	/* Before the hand-off, on this thread: when submit returns, the host
+	 * has seen "accepted" (a status store can answer for the id at once),
+	 * and the worker's events follow it. */
+	smsr__emit(b->r, SMSR_EV_ACCEPTED, rec, 0, 0, b->now);
 	chain_add(b, rec);
 	return 0;
 err:

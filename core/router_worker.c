@@ -6,12 +6,19 @@
  * queue the new messages on their lanes, let every channel send what its
  * pacing and window allow, let every driver do its due work, and now and
  * then sweep for expired messages and timed-out submits. With nothing to do
- * the worker spins briefly — and keeps spinning while messages wait on
- * pacing with the next send due within SMSR__BUSY_HORIZON_NS, so a code
- * arriving then does not pay for a wake-up — then sleeps in io_uring on an eventfd with a timeout
+ * the worker spins briefly — and keeps spinning while hand-offs keep coming
+ * (the last one within SMSR__RECENT_NS) or while messages wait on pacing with
+ * the next send due within SMSR__BUSY_HORIZON_NS, so a code arriving then does
+ * not pay for a wake-up — then sleeps in io_uring on an eventfd with a timeout
  * at the next timer. Submitters write the eventfd only when the worker says it is sleeping; the
  * sleeping flag and the ring check are ordered by seq_cst fences on both sides, so no wake-up is
  * lost.
+ *
+ * Why recency and not only the horizon: a wake-up costs ~70 µs on the
+ * development VM, and whether the next paced send is within the horizon is
+ * a knife edge (codes draw on the verification token reserve, so marketing
+ * may wait 2-10 ms for its tokens) — the worker slept between codes arriving
+ * every 200 µs and each one paid for a wake-up.
  */
 #include <errno.h>
 #include <poll.h>
@@ -25,6 +32,10 @@
 #include "router_int.h"
 
 #define EFD_TAG 1ull
+/* After a hand-off, keep polling the rings this long before sleeping:
+ * at 1,000 hand-offs/s or more the worker never sleeps; below that it
+ * spends at most this much CPU per hand-off. */
+#define SMSR__RECENT_NS 1000000ull
 
 static void *ring_alloc(size_t slots)
 {
@@ -77,6 +88,7 @@ void smsr__worker_wake(struct smsr__worker *w)
 		ssize_t n = write(w->efd, &one, sizeof(one));
 
 		(void)n; /* EAGAIN means the counter is already non-zero: awake anyway */
+		atomic_fetch_add_explicit(&w->wait_stats.wakes_sent, 1, memory_order_relaxed);
 	}
 }
 
@@ -115,7 +127,6 @@ static bool take_chains(struct smsr__worker *w)
 			struct smsr_chan *c = &w->r->chans[rec->chan];
 
 			chain = rec->next;
-			smsr__emit(w->r, SMSR_EV_ACCEPTED, rec, 0, 0, w->now);
 			rec->state = SMSR__REC_QUEUED;
 			smsr__lanes_push(&c->lanes, rec);
 			smsr__emit(w->r, SMSR_EV_QUEUED, rec, 0, 0, w->now);
@@ -135,10 +146,7 @@ static bool take_ctls(struct smsr__worker *w)
 		struct smsr_chan *c = &w->r->chans[ctl->chan];
 
 		any = true;
-		if (ctl->op == SMSR__CTL_DRIVER && c->drv->ctl && c->open)
-			c->drv->ctl(c->drv_state, ctl->key, ctl->value);
-		c->poll_at = 0;
-		c->dispatch_at = 0;
+		smsr__chan_ctl(w, c, ctl);
 		free(ctl);
 	}
 	return any;
@@ -165,7 +173,8 @@ static uint64_t run_channels(struct smsr__worker *w, bool *did)
 				*did = true;
 		}
 		if (smsr__lanes_queued(&c->lanes) &&
-		    atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_UP)
+		    (atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_UP ||
+		     atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_DRAINING))
 			w->backlog = true;
 		if (c->poll_at < next)
 			next = c->poll_at;
@@ -208,8 +217,10 @@ static void sleep_until(struct smsr__worker *w, uint64_t deadline)
 	arm_efd(w);
 	io_uring_submit_and_wait_timeout(&w->uring, &cqe, 1, &ts, NULL);
 	io_uring_for_each_cqe (&w->uring, head, cqe) {
-		if (cqe->user_data == EFD_TAG)
+		if (cqe->user_data == EFD_TAG) {
 			w->efd_armed = false;
+			SMSR__BUMP(w->wait_stats.efd_wakes, 1);
+		}
 		n++;
 	}
 	io_uring_cq_advance(&w->uring, n);
@@ -228,16 +239,34 @@ static void idle(struct smsr__worker *w, uint64_t next, uint64_t *idle_since)
 	/* Spin rather than sleep while messages wait for pacing and the next
 	 * send is near: a code arriving now must not pay for a wake-up (tens
 	 * of microseconds on a VM). Fully idle, sleep after a short spin. */
-	if ((w->now - *idle_since < SMSR__SPIN_NS ||
-	     (w->backlog && next - w->now <= SMSR__BUSY_HORIZON_NS)) &&
-	    next > w->now) {
-		__builtin_ia32_pause();
-		return;
+	if (next > w->now) {
+		bool busy = w->now - *idle_since < SMSR__SPIN_NS ||
+			    (w->backlog && next - w->now <= SMSR__BUSY_HORIZON_NS);
+
+		if (busy || w->now - w->last_input < SMSR__RECENT_NS) {
+			w->polling_recent = !busy;
+			SMSR__BUMP(w->wait_stats.spins, 1);
+			__builtin_ia32_pause();
+			return;
+		}
 	}
+	w->polling_recent = false;
 	atomic_store_explicit(&w->sleeping, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!has_input(w))
+	if (!has_input(w)) {
+		SMSR__BUMP(w->wait_stats.sleeps, 1);
+		if (!w->backlog) {
+			SMSR__BUMP(w->wait_stats.sleeps_idle, 1);
+		} else if (next > w->now) {
+			SMSR__BUMP(w->wait_stats.sleeps_far, 1);
+			if (next - w->now > SMSR__LOAD(w->wait_stats.far_gap_max_ns))
+				atomic_store_explicit(&w->wait_stats.far_gap_max_ns, next - w->now,
+						      memory_order_relaxed);
+		}
 		sleep_until(w, next < w->next_sweep ? next : w->next_sweep);
+	} else {
+		SMSR__BUMP(w->wait_stats.sleeps_skipped, 1);
+	}
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 }
 
@@ -269,8 +298,13 @@ static void *worker_main(void *arg)
 
 		w->now = smsr__now_ns();
 		did = take_ctls(w) | take_chains(w);
-		if (did) /* what was just taken may be younger than w->now */
+		if (did) { /* what was just taken may be younger than w->now */
 			w->now = smsr__now_ns();
+			w->last_input = w->now;
+			if (w->polling_recent)
+				SMSR__BUMP(w->wait_stats.polled_takes, 1);
+		}
+		w->polling_recent = false;
 		next = run_channels(w, &did);
 		if (w->now >= w->next_sweep) {
 			for (size_t i = 0; i < w->nchans; i++)

@@ -105,6 +105,7 @@ struct smsr_event {
 	const char *client_ref;	   /* NULL when none */
 	const char *tags;	   /* NULL when none */
 	const char *recipient;	   /* E.164 */
+	uint32_t segments;	   /* billable segments */
 };
 
 SMSR_API const char *smsr_class_name(enum smsr_class cls);    /* "verification", ... */

@@ -9,9 +9,11 @@
  *
  * Thread context: submit, channel and stats calls may be made from any host
  * thread, concurrently. Status events are delivered by calling the host's
- * callback on the router's worker threads (several workers may call it at
- * once; events of one message come from one worker, in order). The callback
- * must not block and must not call smsr_router_stop()/destroy().
+ * callback: "accepted" and "rejected" on the submitting thread, before the
+ * submit call returns; all later events on the router's worker threads
+ * (several workers may call it at once; the events of one message come in
+ * order, each after the previous one returned). The callback must not block
+ * and must not call smsr_router_stop()/destroy().
  */
 #ifndef SMSR_ROUTER_H
 #define SMSR_ROUTER_H
@@ -114,9 +116,26 @@ SMSR_API int smsr_router_channels(struct smsr_router *r, struct smsr_channel_inf
 /* Find a channel's index by @name; -SMSR_ENOTFOUND. */
 SMSR_API int smsr_router_channel_find(struct smsr_router *r, const char *name);
 
-/* Operator pause/resume: a paused channel takes no new messages and sends nothing. */
+/*
+ * Operator states. A paused channel takes no new messages and sends
+ * nothing; a draining one takes no new messages and keeps sending what is
+ * queued (through link failures: it drains again when the link is back).
+ * Resume undoes either (-SMSR_ESTATE when the channel is neither).
+ */
 SMSR_API int smsr_router_channel_pause(struct smsr_router *r, int index);
+SMSR_API int smsr_router_channel_drain(struct smsr_router *r, int index);
 SMSR_API int smsr_router_channel_resume(struct smsr_router *r, int index);
+
+/* New granted rate in segments per second (0: unlimited, at most SMSR_TPS_MAX). */
+#define SMSR_TPS_MAX 1000000u
+SMSR_API int smsr_router_channel_set_rate(struct smsr_router *r, int index, uint32_t tps);
+
+/*
+ * The channel's weight (1..SMSR_WEIGHT_MAX) in every route group that names
+ * it; takes effect for messages submitted after the call returns.
+ */
+#define SMSR_WEIGHT_MAX 1000u
+SMSR_API int smsr_router_channel_set_weight(struct smsr_router *r, int index, uint32_t weight);
 
 /*
  * Pass a control to the channel's driver (e.g. the sim driver's
@@ -126,6 +145,17 @@ SMSR_API int smsr_router_channel_resume(struct smsr_router *r, int index);
  */
 SMSR_API int smsr_router_channel_ctl(struct smsr_router *r, int index, const char *key,
 				     const char *value);
+
+/*
+ * A delivery report received outside the channel's driver (e.g. relayed by
+ * another system): the message channel @index's carrier knows as
+ * @carrier_msgid is delivered (@status 0) or failed (-SMSR_E*, e.g.
+ * -SMSR_EUNDELIVERED) with the operator's @op_code. Returns once queued to
+ * the channel's worker; a report that matches no message awaiting one is
+ * counted in stats.stale_reports.
+ */
+SMSR_API int smsr_router_inject_dlr(struct smsr_router *r, int index, const char *carrier_msgid,
+				    int status, int op_code);
 
 struct smsr_stats {
 	uint64_t submitted; /* submit attempts */
