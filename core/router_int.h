@@ -141,13 +141,13 @@ struct smsr__worker {
 	 * when the worker sleeps). */
 	struct {
 		_Alignas(SMSR__CACHELINE) _Atomic uint64_t spins; /* idle turns spent spinning */
-		_Atomic uint64_t sleeps;	   /* entered the io_uring / poll wait */
-		_Atomic uint64_t sleeps_idle;	   /* ... with no backlog */
-		_Atomic uint64_t sleeps_far;	   /* ... with a backlog, next send beyond horizon */
-		_Atomic uint64_t sleeps_skipped;   /* input found after raising the flag */
-		_Atomic uint64_t far_gap_max_ns;   /* largest next - now of sleeps_far */
-		_Atomic uint64_t efd_wakes;	   /* woken by the eventfd */
-		_Atomic uint64_t polled_takes;	   /* inputs found while spinning only for recency */
+		_Atomic uint64_t sleeps;	 /* entered the io_uring / poll wait */
+		_Atomic uint64_t sleeps_idle;	 /* ... with no backlog */
+		_Atomic uint64_t sleeps_far;	 /* ... with a backlog, next send beyond horizon */
+		_Atomic uint64_t sleeps_skipped; /* input found after raising the flag */
+		_Atomic uint64_t far_gap_max_ns; /* largest next - now of sleeps_far */
+		_Atomic uint64_t efd_wakes;	 /* woken by the eventfd */
+		_Atomic uint64_t polled_takes;	 /* inputs found while spinning only for recency */
 		_Alignas(SMSR__CACHELINE) _Atomic uint64_t wakes_sent; /* eventfd writes */
 	} wait_stats;
 	/* Owned by the worker: when it last took a hand-off or control

@@ -91,7 +91,7 @@ static void test_router_rejects_bad_input_with_reasons(void **state)
 	    {msg("13812345678", "", SMSR_CLASS_NOTICE), -SMSR_EEMPTY},
 	    {msg("13812345678", "hi", (enum smsr_class)9), -SMSR_EBADCLASS},
 	    {msg("13812345678", "hi", SMSR_CLASS_NOTICE), -SMSR_EBADREF},
-	    {msg("13812345678", longtext, SMSR_CLASS_NOTICE), -SMSR_ETOOLONG},
+	    {msg("13812345678", "placeholder", SMSR_CLASS_NOTICE), -SMSR_ETOOLONG},
 	    {msg("13812345678", "hi", SMSR_CLASS_NOTICE), -SMSR_EBADVALIDITY},
 	};
 	struct smsr_result res[8];
@@ -101,6 +101,7 @@ static void test_router_rejects_bad_input_with_reasons(void **state)
 	memset(longtext, 'x', sizeof(longtext) - 1);
 	longtext[sizeof(longtext) - 1] = 0;
 	cases[5].m.client_ref = longref;
+	cases[6].m.text = longtext; /* filled above: not when the array was built */
 	cases[6].m.text_len = strlen(longtext);
 	cases[7].m.validity_ms = SMSR_VALIDITY_MAX_MS + 1;
 	evlog_init(&log);
