@@ -573,14 +573,12 @@ static bool has_signature(const char *text, size_t len)
 	return false;
 }
 
-enum smsr_class smsr_classify(const char *text, size_t len)
+void smsr__classify_keywords(const char *text, size_t len, struct smsr__cls_kw *out)
 {
 	struct scan sc = {.kw_pos = NO_POS, .num_pos = NO_POS};
 	int v, n, m;
 
 	table_init();
-	if (!text)
-		return SMSR_CLASS_NOTICE;
 	scan_text(&sc, (const unsigned char *)text, len, false, NULL);
 	/* A bare code: a code-shaped number first or last, a name, little else. */
 	if (sc.pos <= BARE_CODE && (sc.lead_num || sc.num_pos == sc.pos - 1) &&
@@ -589,9 +587,62 @@ enum smsr_class smsr_classify(const char *text, size_t len)
 	v = sc.score[0] + (sc.code ? CODE_BONUS : 0);
 	n = sc.score[1];
 	m = sc.score[2];
+	out->v = v;
+	out->n = n;
+	out->m = m;
+	out->code = sc.code;
 	if (sc.code && v > n && v > m)
-		return SMSR_CLASS_VERIFICATION;
-	if (m > n)
-		return SMSR_CLASS_MARKETING;
-	return SMSR_CLASS_NOTICE;
+		out->verdict = SMSR_CLASS_VERIFICATION;
+	else if (m > n)
+		out->verdict = SMSR_CLASS_MARKETING;
+	else
+		out->verdict = SMSR_CLASS_NOTICE;
+}
+
+/* The model, expanded once into a dense table (4 int16 per bucket: 512 KiB). */
+static int16_t (*model)[4];
+static pthread_once_t model_once = PTHREAD_ONCE_INIT;
+
+static void model_build(void)
+{
+	static int16_t dense[SMSR__CLS_BUCKETS][4];
+
+	for (size_t i = 0; i < smsr__cls_model_n; i++)
+		memcpy(dense[smsr__cls_model[i].bucket], smsr__cls_model[i].w,
+		       sizeof(smsr__cls_model[i].w));
+	model = dense;
+}
+
+enum smsr_class smsr_classify(const char *text, size_t len)
+{
+	struct smsr__cls_kw kw;
+	uint32_t feat[SMSR__CLS_FEAT_MAX];
+	int32_t score[3] = {0, 0, 0};
+	size_t nf;
+	int best = 0;
+
+	if (!text)
+		return SMSR_CLASS_NOTICE;
+	smsr__classify_keywords(text, len, &kw);
+	if (smsr__cls_model_n == 0 || smsr__cls_kw_margin(&kw) >= SMSR__CLS_SURE)
+		return (enum smsr_class)kw.verdict;
+	pthread_once(&model_once, model_build);
+	nf = smsr__cls_features(text, len, &kw, feat, SMSR__CLS_FEAT_MAX);
+	if (nf < SMSR__CLS_MIN_FEAT)
+		return (enum smsr_class)kw.verdict;
+	for (size_t i = 0; i < nf; i++) {
+		const int16_t *w = model[feat[i]];
+
+		score[0] += w[0];
+		score[1] += w[1];
+		score[2] += w[2];
+	}
+	/* Ties go to notice, the harmless class. */
+	if (score[0] > score[1] && score[0] >= score[2])
+		best = 0;
+	else if (score[2] > score[1])
+		best = 2;
+	else
+		best = 1;
+	return (enum smsr_class)(best + 1);
 }

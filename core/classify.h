@@ -38,4 +38,55 @@ extern const size_t smsr__cls_nwords;
  */
 size_t smsr__classify_selfcheck(void);
 
+/* --- the learned layer (classify_feat.c, classify_model.c) --- */
+#define SMSR__CLS_BUCKET_BITS 14
+#define SMSR__CLS_BUCKETS     (1u << SMSR__CLS_BUCKET_BITS) /* hashed feature buckets */
+/* Keyword verdicts this sure (score margin) skip the model: most traffic. */
+#define SMSR__CLS_SURE 12
+/* Fewer features than this (6 are always there) is too little evidence for
+ * the model: the keyword verdict stands ("hello", "1234" are notices). */
+#define SMSR__CLS_MIN_FEAT 10
+#define SMSR__CLS_FEAT_MAX 1024 /* features kept per message */
+#define SMSR__CLS_SCALE	   256	/* model weights are int16 * 1/SCALE */
+
+/* The keyword scorer's view of a message: one family of features. */
+struct smsr__cls_kw {
+	int v, n, m; /* class scores, code bonus included in v */
+	int code;    /* a code word met a code-shaped number */
+	int verdict; /* the keyword scorer's own class, 1..3 */
+};
+
+/* Margin of the keyword verdict: its score minus the runner-up's. */
+static inline int smsr__cls_kw_margin(const struct smsr__cls_kw *kw)
+{
+	int a = kw->n, b = kw->m, c = kw->code ? kw->v : -1000000, t;
+
+	if (a < b)
+		t = a, a = b, b = t;
+	if (a < c)
+		t = a, a = c, c = t;
+	if (b < c)
+		b = c;
+	return a - b;
+}
+
+/* Score @text with the keywords alone (the classifier before the model). */
+void smsr__classify_keywords(const char *text, size_t len, struct smsr__cls_kw *out);
+
+/*
+ * Hash @text's features into bucket numbers (< SMSR__CLS_BUCKETS) in @out,
+ * at most @max; returns how many. @kw (may be NULL) adds the keyword
+ * family. Pure, thread-safe.
+ */
+size_t smsr__cls_features(const char *text, size_t len, const struct smsr__cls_kw *kw,
+			  uint32_t *out, size_t max);
+
+/* The trained model: nonzero buckets only (generated). */
+struct smsr__cls_weight {
+	uint16_t bucket;
+	int16_t w[3]; /* verification, notice, marketing; * 1/SMSR__CLS_SCALE */
+};
+extern const struct smsr__cls_weight smsr__cls_model[];
+extern const size_t smsr__cls_model_n;
+
 #endif

@@ -95,6 +95,39 @@ static void test_classify_holdout_corpus_accuracy(void **state)
 	check_corpus(SMSR_TEST_DATA "/classify-holdout.tsv");
 }
 
+static void test_classify_train2_and_eval_corpora_accuracy(void **state)
+{
+	(void)state;
+	check_corpus(SMSR_TEST_DATA "/classify-train2.tsv");
+	check_corpus(SMSR_TEST_DATA "/classify-eval.tsv");
+	check_corpus(SMSR_TEST_DATA "/classify-eval2.tsv");
+}
+
+/*
+ * The learned layer is really there and really decides: a message the
+ * keywords are unsure of goes to the model, and the features are stable
+ * (same text, same buckets), bounded and in range.
+ */
+static void test_classify_model_features(void **state)
+{
+	static const char *t = "Steam Guard: 5V8QX is the code you need";
+	struct smsr__cls_kw kw;
+	uint32_t a[SMSR__CLS_FEAT_MAX], b[SMSR__CLS_FEAT_MAX];
+	size_t na, nb;
+
+	(void)state;
+	assert_true(smsr__cls_model_n > 1000);
+	smsr__classify_keywords(t, strlen(t), &kw);
+	na = smsr__cls_features(t, strlen(t), &kw, a, SMSR__CLS_FEAT_MAX);
+	nb = smsr__cls_features(t, strlen(t), &kw, b, SMSR__CLS_FEAT_MAX);
+	assert_int_equal(na, nb);
+	assert_true(na > 10);
+	assert_memory_equal(a, b, na * sizeof(a[0]));
+	for (size_t i = 0; i < na; i++)
+		assert_true(a[i] < SMSR__CLS_BUCKETS);
+	assert_int_equal(smsr__cls_features(t, strlen(t), &kw, a, 3), 3);
+}
+
 static void test_classify_keyword_table_is_sound(void **state)
 {
 	(void)state;
@@ -309,6 +342,8 @@ int main(void)
 	    cmocka_unit_test(test_classify_dev_corpus_accuracy),
 	    cmocka_unit_test(test_classify_train_corpus_accuracy),
 	    cmocka_unit_test(test_classify_holdout_corpus_accuracy),
+	    cmocka_unit_test(test_classify_train2_and_eval_corpora_accuracy),
+	    cmocka_unit_test(test_classify_model_features),
 	    cmocka_unit_test(test_classify_otp_in_three_languages),
 	    cmocka_unit_test(test_classify_dashed_and_spaced_codes_are_otp),
 	    cmocka_unit_test(test_classify_otp_with_opt_out_line_is_otp),
