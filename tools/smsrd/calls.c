@@ -40,7 +40,8 @@ static bool token_in(const char *tok, char *const *list, unsigned n)
 		unsigned diff = (unsigned)(tl != ll);
 
 		for (size_t k = 0; k < tl; k++)
-			diff |= (unsigned)(uint8_t)tok[k] ^ (unsigned)(uint8_t)list[i][k < ll ? k : 0];
+			diff |=
+			    (unsigned)(uint8_t)tok[k] ^ (unsigned)(uint8_t)list[i][k < ll ? k : 0];
 		found |= diff == 0;
 	}
 	return found;

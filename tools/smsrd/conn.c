@@ -65,8 +65,7 @@ static size_t take_frames(struct srv *s, struct conn *c, const uint8_t *data, si
 		srv_call(s, c, payload, plen);
 		used += (size_t)rc;
 		/* Back-pressure: stop taking calls while the answers wait. */
-		if (c->out_answers + c->wr_answers >= s->o.max_calls ||
-		    c->out.len > SMSRD_OUT_HIGH)
+		if (c->out_answers + c->wr_answers >= s->o.max_calls || c->out.len > SMSRD_OUT_HIGH)
 			c->paused = true;
 	}
 	return used;

@@ -24,14 +24,22 @@
 #include "status.h"
 #include "wire_frame.h"
 
-#define BGID	    7
-#define NBUFS	    512u
-#define BUFSZ	    (16u << 10)
-#define RING_DEPTH  4096u
-#define GRACE_NS    (5 * SMSR__S)
-#define LINGER_NS   (2 * SMSR__S)
+#define BGID	   7
+#define NBUFS	   512u
+#define BUFSZ	   (16u << 10)
+#define RING_DEPTH 4096u
+#define GRACE_NS   (5 * SMSR__S)
+#define LINGER_NS  (2 * SMSR__S)
 
-enum op { OP_ACCEPT_TCP = 1, OP_ACCEPT_UNIX, OP_RECV, OP_SEND, OP_EVENTFD, OP_SIGNAL, OP_CANCEL };
+enum op {
+	OP_ACCEPT_TCP = 1,
+	OP_ACCEPT_UNIX,
+	OP_RECV,
+	OP_SEND,
+	OP_EVENTFD,
+	OP_SIGNAL,
+	OP_CANCEL
+};
 
 static uint64_t ud(enum op op, const struct conn *c)
 {
@@ -468,7 +476,8 @@ static void on_signal(struct srv *s, struct io_uring_cqe *cqe)
 	if (cqe->res >= (int)sizeof(*si)) {
 		if (si->ssi_signo == SIGHUP) {
 			if (!s->o.quiet)
-				fprintf(stderr, "smsrd: SIGHUP: config reload is not supported yet\n");
+				fprintf(stderr,
+					"smsrd: SIGHUP: config reload is not supported yet\n");
 		} else if (!s->stopping) {
 			if (!s->o.quiet)
 				fprintf(stderr, "smsrd: %s: stopping\n",
@@ -537,7 +546,12 @@ static bool router_idle(struct srv *s)
  * and those events still reach subscribers), end the subscriptions, write
  * everything out (bounded by LINGER_NS) and close.
  */
-enum stop_phase { RUNNING, GRACE, LINGER, DONE };
+enum stop_phase {
+	RUNNING,
+	GRACE,
+	LINGER,
+	DONE
+};
 
 static enum stop_phase step_stop(struct srv *s, enum stop_phase ph, uint64_t now, uint64_t *t0)
 {
@@ -590,8 +604,7 @@ int srv_run(struct srv *s)
 			if (s->conns[i] && s->conns[i]->resume_ns)
 				ts.tv_nsec = 1000000;
 		io_uring_submit_and_wait_timeout(&s->ring, &wait, 1, &ts, NULL);
-		io_uring_for_each_cqe(&s->ring, head, cqe)
-		{
+		io_uring_for_each_cqe (&s->ring, head, cqe) {
 			on_cqe(s, cqe);
 			n++;
 		}

@@ -96,10 +96,19 @@ static int cfg_tokens(config_setting_t *g, const char *key, char **list, unsigne
 /* The daemon's own section, "smsrd { ... }", of the configuration file. */
 static int load_daemon_cfg(struct smsrd_opts *o, const char *path)
 {
-	static const char *const keys[] = {
-	    "listen_tcp",	  "listen_unix", "tokens",	"admin_tokens",
-	    "max_connections", "max_frame",   "max_calls",	"max_batch",
-	    "max_subscriptions", "subscription_queue", "status_messages", "status_retention", NULL};
+	static const char *const keys[] = {"listen_tcp",
+					   "listen_unix",
+					   "tokens",
+					   "admin_tokens",
+					   "max_connections",
+					   "max_frame",
+					   "max_calls",
+					   "max_batch",
+					   "max_subscriptions",
+					   "subscription_queue",
+					   "status_messages",
+					   "status_retention",
+					   NULL};
 	config_t cf;
 	config_setting_t *g;
 	const char *str;
@@ -174,7 +183,8 @@ static int parse_args(struct smsrd_opts *o, int argc, char **argv, const char **
 		} else if (!strcmp(a, "--tcp"))
 			snprintf(o->tcp, sizeof(o->tcp), "%s", strcmp(v, "off") ? v : "");
 		else if (!strcmp(a, "--unix"))
-			snprintf(o->unix_path, sizeof(o->unix_path), "%s", strcmp(v, "off") ? v : "");
+			snprintf(o->unix_path, sizeof(o->unix_path), "%s",
+				 strcmp(v, "off") ? v : "");
 		else if (!strcmp(a, "--ready-file"))
 			snprintf(o->ready_file, sizeof(o->ready_file), "%s", v);
 		else if (!strcmp(a, "--token")) {
@@ -197,7 +207,8 @@ static int parse_args(struct smsrd_opts *o, int argc, char **argv, const char **
 		}
 	}
 	if (o->max_frame < 4096 || o->max_calls < 1 || o->max_conns < 1 || o->max_batch < 1) {
-		fprintf(stderr, "smsrd: a limit is out of range (max-frame >= 4096, others >= 1)\n");
+		fprintf(stderr,
+			"smsrd: a limit is out of range (max-frame >= 4096, others >= 1)\n");
 		return -1;
 	}
 	return 0;
@@ -252,8 +263,8 @@ int main(int argc, char **argv)
 
 	s.start_ns = smsr__now_ns();
 	clock_gettime(CLOCK_REALTIME, &rt);
-	s.wall_offset_ns = (int64_t)((uint64_t)rt.tv_sec * SMSR__S + (uint64_t)rt.tv_nsec) -
-			   (int64_t)s.start_ns;
+	s.wall_offset_ns =
+	    (int64_t)((uint64_t)rt.tv_sec * SMSR__S + (uint64_t)rt.tv_nsec) - (int64_t)s.start_ns;
 	arena_init(&s.ar);
 	s.event_fd = eventfd(0, EFD_CLOEXEC);
 	s.hub = hub_create(16384, s.event_fd);

@@ -23,12 +23,12 @@
 #include "smsr.pb-c.h"
 #include "smsr/smsr.h"
 
-#define SMSRD_VERSION	     "0.2.0"
-#define SMSRD_MAX_TOKENS     16
-#define SMSRD_SUBQ_DEFAULT   16384u
-#define SMSRD_SUBQ_MAX	     262144u
-#define SMSRD_OUT_HIGH	     (4u << 20) /* output backlog: stop reading above */
-#define SMSRD_PING_MAX	     64u
+#define SMSRD_VERSION	   "0.2.0"
+#define SMSRD_MAX_TOKENS   16
+#define SMSRD_SUBQ_DEFAULT 16384u
+#define SMSRD_SUBQ_MAX	   262144u
+#define SMSRD_OUT_HIGH	   (4u << 20) /* output backlog: stop reading above */
+#define SMSRD_PING_MAX	   64u
 
 struct smsrd_opts {
 	char tcp[64];	     /* "host:port", "" when off */
@@ -73,9 +73,9 @@ struct sub {
 	uint32_t limit; /* queue bound */
 	struct sev **q; /* ring of @limit */
 	uint32_t head, count;
-	uint64_t gap;	      /* dropped since the last write */
+	uint64_t gap;		/* dropped since the last write */
 	uint64_t sent, dropped; /* totals */
-	struct sub *next;     /* in the connection's list */
+	struct sub *next;	/* in the connection's list */
 };
 
 /* --- connections --------------------------------------------------------- */

@@ -20,18 +20,18 @@
 
 #include "status.h"
 
-#define NIL		UINT32_MAX
-#define RING_PER_MSG	112	/* string ring bytes per slot */
-#define RING_MIN	512	/* > the longest client_ref + tags */
-#define SHARDS_MAX	64
-#define SHARD_MIN	1024	/* messages per shard before splitting */
-#define MSGS_MAX	(1u << 26)
-#define RETENTION_POPS	8	/* forgotten per accept at most: bounded critical sections */
+#define NIL	       UINT32_MAX
+#define RING_PER_MSG   112 /* string ring bytes per slot */
+#define RING_MIN       512 /* > the longest client_ref + tags */
+#define SHARDS_MAX     64
+#define SHARD_MIN      1024 /* messages per shard before splitting */
+#define MSGS_MAX       (1u << 26)
+#define RETENTION_POPS 8 /* forgotten per accept at most: bounded critical sections */
 
 /* A packed event: bits 0-43 time since acceptance (bit 43 set: in µs),
  * 44-46 type, 47-53 attempt, 54-63 channel (1023: none). */
-#define EV_T_US	  (1ull << 43)
-#define EV_T_MAX  (EV_T_US - 1)
+#define EV_T_US	   (1ull << 43)
+#define EV_T_MAX   (EV_T_US - 1)
 #define EV_CH_NONE 1023u
 
 struct slot {
@@ -43,10 +43,10 @@ struct slot {
 	int16_t cm_chan;
 	uint8_t ref_len, tags_len, skip; /* skip: ring bytes wasted before str_off */
 	uint8_t cls, carrier, nhist;
-	uint8_t flags;			    /* FL_FINAL | code event index + 1 */
-	uint8_t cm_len;			    /* 0: no carrier msgid */
-	char recipient[SMSR_E164_MAX];	    /* NUL-padded */
-	char cm[STATUS_MSGID_MAX];	    /* NUL-padded */
+	uint8_t flags;		       /* FL_FINAL | code event index + 1 */
+	uint8_t cm_len;		       /* 0: no carrier msgid */
+	char recipient[SMSR_E164_MAX]; /* NUL-padded */
+	char cm[STATUS_MSGID_MAX];     /* NUL-padded */
 	uint64_t ev[STATUS_HIST_MAX];
 };
 #define FL_FINAL 0x10u
@@ -164,7 +164,9 @@ static uint64_t ev_pack(const struct smsr_event *ev, uint64_t accepted_ns)
 {
 	uint64_t d = ev->ts_ns > accepted_ns ? ev->ts_ns - accepted_ns : 0;
 	uint64_t att = ev->attempt > 127 ? 127 : ev->attempt;
-	uint64_t ch = ev->channel < 0 ? EV_CH_NONE : ev->channel > 1022 ? 1022 : (uint32_t)ev->channel;
+	uint64_t ch = ev->channel < 0	   ? EV_CH_NONE
+		      : ev->channel > 1022 ? 1022
+					   : (uint32_t)ev->channel;
 
 	if (d > EV_T_MAX)
 		d = EV_T_US | (d / 1000 > EV_T_MAX ? EV_T_MAX : d / 1000);
