@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loopback ingest through smsrd, end to end to simulated channels with
+ * unlimited rate, beside a baseline measured in the same run: a plain
+ * length-prefixed echo server over the same socket type, fed the very same
+ * frames, so the ratio shows what smsrd's own work costs.
+ *
+ *   ingest_pipelined_msgs_per_sec  one connection, batches of 500, 8 calls
+ *                                  in flight (accepted messages per second)
+ *   ingest_unbatched_msgs_per_sec  one connection, one message per call,
+ *   ingest_unbatched_p50_us        waiting for each answer
+ *
+ * smsrd is started from the directory of this program (the build tree).
+ * Medians of 5 runs; every run is bounded in count and time.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "smsr/client.h"
+
+#define RUNS	  5
+#define BATCH	  500
+#define DEPTH	  8
+#define PIPE_MSGS 1000000u /* per run, or 3 s */
+#define ONE_CALLS 20000u   /* per run, or 3 s */
+#define RUN_NS	  3000000000ull
+
+static const char cfg[] =
+    "router = { workers = 1; };\n"
+    "channels = ( { name = \"fast\"; driver = \"sim\";\n"
+    "  lanes = { verification = 1000000; notice = 1000000; marketing = 1000000; };\n"
+    "  params = { latency_ms = 0.0; dlr_delay_ms = 50; }; } );\n"
+    "routes = ( { groups = ( [\"fast\"] ); } );\n"
+    "smsrd = { status_messages = 1048576; };\n";
+
+static const char *texts[] = {
+    "【淘宝网】验证码 528104，您正在登录淘宝，切勿告知他人。",
+    "Your parcel 7731 is at the front desk of building 3.",
+    "【京东】双11狂欢，家电满3000减300，速抢 3.cn/x，回TD退订",
+    "Your Microsoft account security code is 804211.",
+    "【國泰世華】您的帳單已出帳，應繳金額NT$1,280，請於25日前繳納。",
+};
+
+/* --- smsrd as a child ---------------------------------------------------- */
+static pid_t smsrd_pid;
+static char smsrd_addr[64];
+
+static int smsrd_up(char *dir)
+{
+	char exe[4096], bin[4200], cfgp[128], ready[128];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *f;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	snprintf(bin, sizeof(bin), "%s/smsrd", dirname(exe));
+	snprintf(cfgp, sizeof(cfgp), "%s/smsrd.conf", dir);
+	snprintf(ready, sizeof(ready), "%s/ready", dir);
+	f = fopen(cfgp, "w");
+	if (!f)
+		return -1;
+	fputs(cfg, f);
+	fclose(f);
+	smsrd_pid = fork();
+	if (smsrd_pid == 0) {
+		execl(bin, "smsrd", "-q", "-c", cfgp, "--tcp", "127.0.0.1:0", "--unix", "off",
+		      "--ready-file", ready, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		char line[128];
+
+		usleep(50000);
+		f = fopen(ready, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "tcp=", 4))
+				sscanf(line + 4, "%63s", smsrd_addr);
+		fclose(f);
+		if (smsrd_addr[0])
+			return 0;
+	}
+	return -1;
+}
+
+static void smsrd_down(void)
+{
+	if (smsrd_pid > 0) {
+		kill(smsrd_pid, SIGTERM);
+		waitpid(smsrd_pid, NULL, 0);
+	}
+}
+
+/* --- the echo baseline ------------------------------------------------------ */
+static int echo_fd;
+static uint16_t echo_port;
+
+static int read_full(int fd, uint8_t *b, size_t n)
+{
+	while (n) {
+		ssize_t r = read(fd, b, n);
+
+		if (r <= 0)
+			return -1;
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const uint8_t *b, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void *echo_conn(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	uint8_t *buf = malloc(1u << 21);
+
+	for (;;) {
+		uint32_t n;
+
+		if (read_full(fd, buf, 4))
+			break;
+		n = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 |
+		    buf[3];
+		if (n > (1u << 21) - 4 || read_full(fd, buf + 4, n) || write_full(fd, buf, n + 4))
+			break;
+	}
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+static void *echo_accept(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int fd = accept(echo_fd, NULL, NULL), one = 1;
+		pthread_t t;
+
+		if (fd < 0)
+			return NULL;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		pthread_create(&t, NULL, echo_conn, (void *)(intptr_t)fd);
+		pthread_detach(t);
+	}
+}
+
+static int echo_up(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	pthread_t t;
+
+	echo_fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(echo_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(echo_fd, 16))
+		return -1;
+	getsockname(echo_fd, (struct sockaddr *)&sa, &sl);
+	echo_port = ntohs(sa.sin_port);
+	return pthread_create(&t, NULL, echo_accept, NULL);
+}
+
+static int echo_dial(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(echo_port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* --- requests ---------------------------------------------------------------- */
+struct batch {
+	Smsr__V1__Message m[BATCH], *mp[BATCH];
+	char to[BATCH][16];
+	Smsr__V1__SubmitRequest sr;
+	Smsr__V1__Request req;
+	uint8_t *frame; /* the same request, framed, for the echo */
+	size_t frame_len;
+};
+
+static void batch_init(struct batch *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		smsr__v1__message__init(&b->m[i]);
+		snprintf(b->to[i], sizeof(b->to[i]), "1%u%08u", 38 + i % 2, 10000000 + i * 7919);
+		b->m[i].recipient = b->to[i];
+		b->m[i].text = (char *)(uintptr_t)texts[i % 5];
+		b->mp[i] = &b->m[i];
+	}
+	smsr__v1__submit_request__init(&b->sr);
+	b->sr.n_messages = n;
+	b->sr.messages = b->mp;
+	smsr__v1__request__init(&b->req);
+	b->req.call_id = 1;
+	b->req.body_case = SMSR__V1__REQUEST__BODY_SUBMIT;
+	b->req.submit = &b->sr;
+	b->frame_len = smsr__v1__request__get_packed_size(&b->req) + 4;
+	b->frame = malloc(b->frame_len);
+	b->frame[0] = (uint8_t)((b->frame_len - 4) >> 24);
+	b->frame[1] = (uint8_t)((b->frame_len - 4) >> 16);
+	b->frame[2] = (uint8_t)((b->frame_len - 4) >> 8);
+	b->frame[3] = (uint8_t)(b->frame_len - 4);
+	smsr__v1__request__pack(&b->req, b->frame + 4);
+	b->req.call_id = 0;
+}
+
+/* smsrd, pipelined: accepted messages per second. */
+static double run_smsrd_pipelined(struct batch *b)
+{
+	struct smsr_client *c;
+	uint64_t t0, sent = 0, accepted = 0;
+	unsigned inflight = 0;
+
+	if (smsr_client_connect(&c, smsrd_addr, NULL) < 0)
+		return 0;
+	t0 = bench_now_ns();
+	while ((sent < PIPE_MSGS && bench_now_ns() - t0 < RUN_NS) || inflight) {
+		Smsr__V1__Response *r;
+
+		while (inflight < DEPTH && sent < PIPE_MSGS && bench_now_ns() - t0 < RUN_NS) {
+			if (smsr_client_send(c, &b->req, NULL) < 0)
+				goto out;
+			inflight++;
+			sent += BATCH;
+		}
+		if (smsr_client_flush(c) < 0 || smsr_client_recv(c, &r, 5000) < 0)
+			goto out;
+		if (r->body_case == SMSR__V1__RESPONSE__BODY_SUBMIT)
+			accepted += r->submit->accepted;
+		smsr_client_free(r);
+		inflight--;
+	}
+out:
+	smsr_client_close(c);
+	return (double)accepted * 1e9 / (double)(bench_now_ns() - t0);
+}
+
+/* The echo, pipelined the same way: messages per second. */
+static double run_echo_pipelined(struct batch *b)
+{
+	int fd = echo_dial();
+	uint8_t *rb = malloc(b->frame_len);
+	uint64_t t0 = bench_now_ns(), sent = 0, got = 0;
+	unsigned inflight = 0;
+
+	while ((sent < PIPE_MSGS && bench_now_ns() - t0 < RUN_NS) || inflight) {
+		while (inflight < DEPTH && sent < PIPE_MSGS && bench_now_ns() - t0 < RUN_NS) {
+			if (write_full(fd, b->frame, b->frame_len))
+				goto out;
+			inflight++;
+			sent += BATCH;
+		}
+		if (read_full(fd, rb, b->frame_len))
+			goto out;
+		got += BATCH;
+		inflight--;
+	}
+out:
+	close(fd);
+	free(rb);
+	return (double)got * 1e9 / (double)(bench_now_ns() - t0);
+}
+
+/* One message per call, waiting for each answer: msgs/s, and p50 in *p50. */
+static double run_one(struct batch *b, bool echo, double *p50)
+{
+	static double lat[ONE_CALLS];
+	struct smsr_client *c = NULL;
+	int fd = -1;
+	uint8_t rb[4096];
+	uint64_t t0 = bench_now_ns();
+	unsigned n = 0;
+
+	if (echo ? (fd = echo_dial()) < 0 : smsr_client_connect(&c, smsrd_addr, NULL) < 0)
+		return 0;
+	for (; n < ONE_CALLS && bench_now_ns() - t0 < RUN_NS; n++) {
+		uint64_t s = bench_now_ns();
+
+		if (echo) {
+			if (write_full(fd, b->frame, b->frame_len) ||
+			    read_full(fd, rb, b->frame_len))
+				break;
+		} else {
+			Smsr__V1__Response *r;
+
+			if (smsr_client_call(c, &b->req, &r, 5000) < 0)
+				break;
+			smsr_client_free(r);
+		}
+		lat[n] = (double)(bench_now_ns() - s) / 1000.0;
+	}
+	double rate = (double)n * 1e9 / (double)(bench_now_ns() - t0);
+
+	*p50 = bench_percentile(lat, n, 50);
+	if (echo)
+		close(fd);
+	else
+		smsr_client_close(c);
+	return rate;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/smsr-bench-XXXXXX";
+	static struct batch big, one;
+	double pipe[RUNS], pipe_echo[RUNS], rate[RUNS], rate_echo[RUNS], p50[RUNS], p50_echo[RUNS];
+	char extra[256];
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!mkdtemp(dir) || smsrd_up(dir) || echo_up()) {
+		fprintf(stderr,
+			"bench_ingest: cannot start smsrd (next to this program) or the echo\n");
+		smsrd_down();
+		return 1;
+	}
+	batch_init(&big, BATCH);
+	batch_init(&one, 1);
+	for (int i = 0; i < RUNS; i++) {
+		pipe_echo[i] = run_echo_pipelined(&big);
+		pipe[i] = run_smsrd_pipelined(&big);
+		rate_echo[i] = run_one(&one, true, &p50_echo[i]);
+		rate[i] = run_one(&one, false, &p50[i]);
+	}
+	smsrd_down();
+	double m = bench_median(pipe, RUNS), me = bench_median(pipe_echo, RUNS);
+
+	snprintf(
+	    extra, sizeof(extra),
+	    ",\"baseline_echo\":%.6g,\"ratio\":%.3f,\"batch\":%d,\"depth\":%d,\"frame_bytes\":%zu",
+	    me, me > 0 ? m / me : 0, BATCH, DEPTH, big.frame_len);
+	bench_emit("ingest", "ingest_pipelined_msgs_per_sec", m, "msg/s", RUNS, extra);
+	m = bench_median(rate, RUNS);
+	me = bench_median(rate_echo, RUNS);
+	snprintf(extra, sizeof(extra), ",\"baseline_echo\":%.6g,\"ratio\":%.3f", me,
+		 me > 0 ? m / me : 0);
+	bench_emit("ingest", "ingest_unbatched_msgs_per_sec", m, "msg/s", RUNS, extra);
+	m = bench_median(p50, RUNS);
+	me = bench_median(p50_echo, RUNS);
+	snprintf(extra, sizeof(extra), ",\"baseline_echo\":%.3g,\"ratio\":%.3f", me,
+		 me > 0 ? m / me : 0);
+	bench_emit("ingest", "ingest_unbatched_p50_us", m, "us", RUNS, extra);
+	snprintf(extra, sizeof(extra), "rm -rf %s", dir);
+	(void)!system(extra);
+	return 0;
+}
