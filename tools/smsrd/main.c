@@ -149,7 +149,7 @@ static int load_daemon_cfg(struct smsrd_opts *o, const char *path)
 	    cfg_uint(g, "max_batch", &o->max_batch, 1, 100000) ||
 	    cfg_uint(g, "max_subscriptions", &o->max_subs, 0, 1024) ||
 	    cfg_uint(g, "subscription_queue", &o->sub_queue, 16, SMSRD_SUBQ_MAX) ||
-	    cfg_uint(g, "status_messages", &o->status_max, 1024, 1u << 26) ||
+	    cfg_uint(g, "status_messages", &o->status_max, 0, 1u << 26) ||
 	    cfg_uint(g, "status_retention", &o->status_retention_s, 0, 30 * 86400))
 		goto out;
 	rc = 0;
@@ -268,12 +268,13 @@ int main(int argc, char **argv)
 	arena_init(&s.ar);
 	s.event_fd = eventfd(0, EFD_CLOEXEC);
 	s.hub = hub_create(16384, s.event_fd);
-	if (!s.hub || status_store_create(&s.st, s.o.status_max,
+	if (!s.hub || status_store_create(&s.st, s.o.status_max ? s.o.status_max : 1024,
 					  (uint64_t)s.o.status_retention_s * SMSR__S)) {
 		fprintf(stderr, "smsrd: out of memory\n");
 		return 1;
 	}
-	hub_set_status(s.hub, s.st);
+	/* status_messages = 0: no histories kept (status answers not_found). */
+	hub_set_status(s.hub, s.o.status_max ? s.st : NULL);
 	if (make_router(&s, cfg_path) == 0 && srv_listen(&s) == 0) {
 		rc = srv_run(&s);
 		if (!s.o.quiet) {
