@@ -171,9 +171,9 @@ size_t smsr__cls_features(const char *text, size_t len, const struct smsr__cls_k
 				last_shape = shape | 1u << 12;
 				last_word = 0;
 			}
-			if ((j - i >= 4 && !strncasecmp((const char *)p + i, "http", 4)) ||
-			    (j - i == 3 && !strncasecmp((const char *)p + i, "www", 3)))
-				url = true;
+			if ((p[i] | 0x20) == 'h' || (p[i] | 0x20) == 'w')
+				url |= (j - i >= 4 && !strncasecmp((const char *)p + i, "http", 4)) ||
+				       (j - i == 3 && !strncasecmp((const char *)p + i, "www", 3));
 			i = j;
 			continue;
 		}
