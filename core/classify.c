@@ -599,50 +599,35 @@ void smsr__classify_keywords(const char *text, size_t len, struct smsr__cls_kw *
 		out->verdict = SMSR_CLASS_NOTICE;
 }
 
-/* The model, expanded once into a dense table (4 int16 per bucket: 512 KiB). */
-static int16_t (*model)[4];
+/* The model, expanded once into a dense table (4 int16 per bucket: 128 KiB). */
+static int16_t model[SMSR__CLS_BUCKETS][4];
 static pthread_once_t model_once = PTHREAD_ONCE_INIT;
+static _Atomic int model_ready;
 
 static void model_build(void)
 {
-	static int16_t dense[SMSR__CLS_BUCKETS][4];
-
 	for (size_t i = 0; i < smsr__cls_model_n; i++)
-		memcpy(dense[smsr__cls_model[i].bucket], smsr__cls_model[i].w,
+		memcpy(model[smsr__cls_model[i].bucket], smsr__cls_model[i].w,
 		       sizeof(smsr__cls_model[i].w));
-	model = dense;
+	atomic_store_explicit(&model_ready, 1, memory_order_release);
 }
 
 enum smsr_class smsr_classify(const char *text, size_t len)
 {
 	struct smsr__cls_kw kw;
-	uint32_t feat[SMSR__CLS_FEAT_MAX];
-	int32_t score[3] = {0, 0, 0};
-	size_t nf;
-	int best = 0;
+	int32_t score[3];
 
 	if (!text)
 		return SMSR_CLASS_NOTICE;
 	smsr__classify_keywords(text, len, &kw);
 	if (smsr__cls_model_n == 0 || smsr__cls_kw_margin(&kw) >= SMSR__CLS_SURE)
 		return (enum smsr_class)kw.verdict;
-	pthread_once(&model_once, model_build);
-	nf = smsr__cls_features(text, len, &kw, feat, SMSR__CLS_FEAT_MAX);
-	if (nf < SMSR__CLS_MIN_FEAT)
+	if (!atomic_load_explicit(&model_ready, memory_order_acquire))
+		pthread_once(&model_once, model_build);
+	if (smsr__cls_score(text, len, &kw, (const int16_t(*)[4])model, score) < SMSR__CLS_MIN_FEAT)
 		return (enum smsr_class)kw.verdict;
-	for (size_t i = 0; i < nf; i++) {
-		const int16_t *w = model[feat[i]];
-
-		score[0] += w[0];
-		score[1] += w[1];
-		score[2] += w[2];
-	}
 	/* Ties go to notice, the harmless class. */
 	if (score[0] > score[1] && score[0] >= score[2])
-		best = 0;
-	else if (score[2] > score[1])
-		best = 2;
-	else
-		best = 1;
-	return (enum smsr_class)(best + 1);
+		return SMSR_CLASS_VERIFICATION;
+	return score[2] > score[1] ? SMSR_CLASS_MARKETING : SMSR_CLASS_NOTICE;
 }

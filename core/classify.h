@@ -81,6 +81,11 @@ void smsr__classify_keywords(const char *text, size_t len, struct smsr__cls_kw *
 size_t smsr__cls_features(const char *text, size_t len, const struct smsr__cls_kw *kw,
 			  uint32_t *out, size_t max);
 
+/* As smsr__cls_features(), adding up each bucket's weights in @model into
+ * @score instead (the classifier's own path); returns the feature count. */
+size_t smsr__cls_score(const char *text, size_t len, const struct smsr__cls_kw *kw,
+		       const int16_t (*model)[4], int32_t score[3]);
+
 /* The trained model: nonzero buckets only (generated). */
 struct smsr__cls_weight {
 	uint16_t bucket;

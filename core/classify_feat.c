@@ -24,7 +24,9 @@
 #include "classify.h"
 
 struct feat {
-	uint32_t *out;
+	uint32_t *out;		   /* collect the buckets, or */
+	const int16_t (*model)[4]; /* add up their weights */
+	int32_t score[3];
 	size_t n, max;
 };
 
@@ -35,8 +37,18 @@ static inline void add(struct feat *f, uint64_t fam, uint64_t a, uint64_t b)
 
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ull;
-	if (f->n < f->max)
+	if (f->n >= f->max)
+		return;
+	if (f->model) {
+		const int16_t *w = f->model[h >> (64 - SMSR__CLS_BUCKET_BITS)];
+
+		f->score[0] += w[0];
+		f->score[1] += w[1];
+		f->score[2] += w[2];
+		f->n++;
+	} else {
 		f->out[f->n++] = (uint32_t)(h >> (64 - SMSR__CLS_BUCKET_BITS));
+	}
 }
 
 /* Decode one UTF-8 sequence; invalid bytes come back as themselves (len 1). */
@@ -94,11 +106,11 @@ static int bin(int d)
 	return b;
 }
 
-size_t smsr__cls_features(const char *text, size_t len, const struct smsr__cls_kw *kw,
-			  uint32_t *out, size_t max)
+static inline __attribute__((always_inline)) void
+walk(const char *text, size_t len, const struct smsr__cls_kw *kw, struct feat *fp)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	struct feat f = {.out = out, .max = max};
+	struct feat f = *fp;
 	uint64_t prev = 0;    /* the previous word or CJK pair: a number's context */
 	uint32_t last_cp = 0; /* previous CJK character, 0 after anything else */
 	uint64_t last_word = 0;
@@ -172,8 +184,9 @@ size_t smsr__cls_features(const char *text, size_t len, const struct smsr__cls_k
 				last_word = 0;
 			}
 			if ((p[i] | 0x20) == 'h' || (p[i] | 0x20) == 'w')
-				url |= (j - i >= 4 && !strncasecmp((const char *)p + i, "http", 4)) ||
-				       (j - i == 3 && !strncasecmp((const char *)p + i, "www", 3));
+				url |=
+				    (j - i >= 4 && !strncasecmp((const char *)p + i, "http", 4)) ||
+				    (j - i == 3 && !strncasecmp((const char *)p + i, "www", 3));
 			i = j;
 			continue;
 		}
@@ -203,5 +216,24 @@ size_t smsr__cls_features(const char *text, size_t len, const struct smsr__cls_k
 		add(&f, 15, (uint64_t)bin(kw->v - (kw->n > kw->m ? kw->n : kw->m)), 0);
 		add(&f, 16, (uint64_t)bin(kw->m - kw->n), 0);
 	}
+	*fp = f;
+}
+
+size_t smsr__cls_features(const char *text, size_t len, const struct smsr__cls_kw *kw,
+			  uint32_t *out, size_t max)
+{
+	struct feat f = {.out = out, .max = max};
+
+	walk(text, len, kw, &f);
+	return f.n;
+}
+
+size_t smsr__cls_score(const char *text, size_t len, const struct smsr__cls_kw *kw,
+		       const int16_t (*model)[4], int32_t score[3])
+{
+	struct feat f = {.model = model, .max = SMSR__CLS_FEAT_MAX};
+
+	walk(text, len, kw, &f);
+	memcpy(score, f.score, sizeof(f.score));
 	return f.n;
 }
