@@ -474,10 +474,8 @@ static void test_graceful_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bad_frames),
-	    cmocka_unit_test(test_oversize_batch_and_values),
-	    cmocka_unit_test(test_random_bytes),
-	    cmocka_unit_test(test_slow_subscriber),
+	    cmocka_unit_test(test_bad_frames),	  cmocka_unit_test(test_oversize_batch_and_values),
+	    cmocka_unit_test(test_random_bytes),  cmocka_unit_test(test_slow_subscriber),
 	    cmocka_unit_test(test_graceful_stop),
 	};
 
