@@ -203,7 +203,8 @@ def run(pb, c):
         fail("status: %s" % resp)
     st = resp.status.messages[0]
     types = [e.type for e in st.history]
-    if st.id != some or not st.final or types[0] != pb.EVENT_TYPE_ACCEPTED or types[-1] not in FINAL:
+    if (st.id != some or not st.final or st.segments != 1 or types[0] != pb.EVENT_TYPE_ACCEPTED
+            or types[-1] not in FINAL):
         fail("status history: %s" % st)
     # 6.3 by client_ref
     req = pb.Request()

@@ -184,6 +184,7 @@ static Smsr__V1__MessageStatus *status_to_pb(struct srv *s, const struct status_
 	ms->client_ref = pb_str(sm->client_ref);
 	ms->tags = pb_str(sm->tags);
 	ms->final = sm->final;
+	ms->segments = sm->segments;
 	for (unsigned i = 0; i < sm->nhist; i++) {
 		const struct status_ev *h = &sm->hist[i];
 		struct smsr_event e = {

@@ -45,6 +45,7 @@ struct slot {
 	uint8_t cls, carrier, nhist;
 	uint8_t flags;		       /* FL_FINAL | code event index + 1 */
 	uint8_t cm_len;		       /* 0: no carrier msgid */
+	uint8_t segments;	       /* billable segments */
 	char recipient[SMSR_E164_MAX]; /* NUL-padded */
 	char cm[STATUS_MSGID_MAX];     /* NUL-padded */
 	uint64_t ev[STATUS_HIST_MAX];
@@ -305,6 +306,7 @@ static struct slot *accept_msg(struct status_store *s, struct shard *sh,
 	sl->reason = sl->op_code = 0;
 	sl->cls = ev->cls;
 	sl->carrier = ev->carrier;
+	sl->segments = (uint8_t)(ev->segments > 255 ? 255 : ev->segments);
 	sl->nhist = sl->flags = sl->cm_len = 0;
 	memset(sl->recipient, 0, sizeof(sl->recipient));
 	if (ev->recipient)
@@ -405,6 +407,7 @@ static void copy_out(const struct shard *sh, const struct slot *sl, struct statu
 	out->accepted_ns = sl->accepted_ns;
 	out->cls = sl->cls;
 	out->carrier = sl->carrier;
+	out->segments = sl->segments;
 	out->nhist = sl->nhist;
 	out->final = !!(sl->flags & FL_FINAL);
 	memcpy(out->recipient, sl->recipient, SMSR_E164_MAX);

@@ -59,6 +59,7 @@ struct status_ev {
 struct status_msg {
 	uint64_t id, accepted_ns;
 	uint8_t cls, carrier, nhist, final; /* final: the latest event is final */
+	uint8_t segments;		    /* billable segments */
 	char recipient[SMSR_E164_MAX + 1];
 	char client_ref[SMSR_REF_MAX + 1]; /* "" when none */
 	char tags[SMSR_TAGS_MAX + 1];	   /* "" when none */
