@@ -52,7 +52,8 @@ static inline void add(struct feat *f, uint64_t fam, uint64_t a, uint64_t b)
 }
 
 /* Decode one UTF-8 sequence; invalid bytes come back as themselves (len 1). */
-static size_t dec(const unsigned char *p, size_t n, uint32_t *cp)
+static inline __attribute__((always_inline)) size_t dec(const unsigned char *p, size_t n,
+							uint32_t *cp)
 {
 	if (p[0] < 0x80) {
 		*cp = p[0];
