@@ -45,7 +45,7 @@ static int setup_workers(struct smsr_router *r, unsigned want)
 {
 	if (want == 0)
 		want = r->cfg.workers ? r->cfg.workers : 1;
-	if (want > 64)
+	if (want > SMSR__WORKERS_MAX)
 		return -SMSR_EINVAL;
 	if (want > r->nchans)
 		want = (unsigned)r->nchans;
@@ -303,10 +303,10 @@ static int send_ctl(struct smsr_router *r, int index, int op, const char *key, c
 	return ret;
 }
 
-#define CHECK_INDEX(r, index)                                                                   \
-	do {                                                                                    \
-		if (!(r) || (index) < 0 || (size_t)(index) >= (r)->nchans)                      \
-			return (index) < 0 || !(r) ? -SMSR_EINVAL : -SMSR_ENOTFOUND;            \
+#define CHECK_INDEX(r, index)                                                        \
+	do {                                                                         \
+		if (!(r) || (index) < 0 || (size_t)(index) >= (r)->nchans)           \
+			return (index) < 0 || !(r) ? -SMSR_EINVAL : -SMSR_ENOTFOUND; \
 	} while (0)
 
 /* Nudge the channel's worker: it may have nothing else to wake it. */
@@ -352,10 +352,10 @@ int smsr_router_channel_resume(struct smsr_router *r, int index)
 		return -SMSR_ESTATE;
 	atomic_store(&c->draining, false);
 	while ((st == SMSR_CHAN_PAUSED || st == SMSR_CHAN_DRAINING) &&
-	       !atomic_compare_exchange_weak(&c->state, &st,
-					     atomic_load(&c->down_reason) ? SMSR_CHAN_DOWN
-									  : SMSR_CHAN_UP))
+	       !atomic_compare_exchange_weak(
+		   &c->state, &st, atomic_load(&c->down_reason) ? SMSR_CHAN_DOWN : SMSR_CHAN_UP))
 		;
+	atomic_fetch_add(&r->up_gen, 1); /* stuck messages may move here now */
 	return nudge(r, index);
 }
 

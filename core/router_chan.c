@@ -234,11 +234,16 @@ void smsr_chan_set_up(struct smsr_chan *c, bool up, int reason)
 		return;
 	}
 	atomic_store(&c->down_reason, up ? 0 : (reason ? reason : -SMSR_ECHANDOWN));
-	atomic_store(&c->state, !up				? SMSR_CHAN_DOWN
+	atomic_store(&c->state, !up			    ? SMSR_CHAN_DOWN
 				: atomic_load(&c->draining) ? SMSR_CHAN_DRAINING
 							    : SMSR_CHAN_UP);
-	if (up)
+	if (up) {
 		c->dispatch_at = 0;
+		/* Messages stuck on down channels may have somewhere to go now. */
+		atomic_fetch_add(&c->worker->r->up_gen, 1);
+	} else {
+		c->evacuate = true; /* this worker turn, after the driver returns */
+	}
 }
 
 /* Fail in-flight records whose deadline passed (or all, when @all). */
@@ -298,7 +303,8 @@ static void inject_dlr(struct smsr_chan *c, const char *msgid, const char *value
 	for (uint32_t i = 0; i < c->slots_used; i++) {
 		struct smsr__rec *rec = c->slots[i].rec;
 
-		if (rec && rec->state == SMSR__REC_AWAIT_DLR && !strcmp(rec->carrier_msgid, msgid)) {
+		if (rec && rec->state == SMSR__REC_AWAIT_DLR &&
+		    !strcmp(rec->carrier_msgid, msgid)) {
 			smsr_chan_dlr(c, (uint64_t)c->slots[i].gen << 32 | i, status, op_code);
 			return;
 		}

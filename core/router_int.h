@@ -89,6 +89,8 @@ struct smsr_chan {
 	struct smsr__lanes lanes;
 	struct smsr__slot *slots;
 	uint32_t nslots, slots_used, free_slot;
+	bool evacuate;	      /* went down: move the queued messages elsewhere */
+	uint64_t evac_gen;    /* r->up_gen when that was last tried */
 	uint64_t poll_at;     /* when the driver wants poll() */
 	uint64_t dispatch_at; /* when pacing lets the next one go; 0 now */
 	struct smsr__chan_stats stats;
@@ -100,6 +102,7 @@ enum smsr__ctl_op {
 	SMSR__CTL_DLR = 3,    /* key: carrier msgid; value: "status op_code" */
 };
 
+#define SMSR__WORKERS_MAX 64
 
 struct smsr__ctl {
 	int op;
@@ -190,6 +193,7 @@ struct smsr_router {
 	struct smsr__worker *workers;
 	unsigned nworkers;
 
+	_Atomic uint64_t up_gen; /* bumped whenever a channel comes up */
 	_Atomic int running;
 	_Atomic int active; /* submit calls in progress */
 	bool stopped;
@@ -211,6 +215,22 @@ void smsr__worker_wake(struct smsr__worker *w);
 /* Hand a chain (linked by ->next) to @w. Never fails; may spin if full. */
 void smsr__worker_push(struct smsr__worker *w, struct smsr__rec *chain);
 int smsr__worker_ctl(struct smsr__worker *w, struct smsr__ctl *ctl);
+
+/*
+ * Routing again, for a message already accepted (router_submit.c): pick and
+ * admit a channel of the message's route rule other than @exclude, as
+ * submit does. The caller holds an epoch section on @s.
+ */
+int smsr__route_pick(const struct smsr__snapshot *s, int cls, int carrier, const char *e164,
+		     uint64_t hash, int exclude);
+
+/*
+ * Move every message queued on @c (down, or being removed) to other
+ * channels of its route, keeping ids and lane order; a QUEUED event tells
+ * each move. Messages with nowhere to go stay on @c. Worker of @c only.
+ * Returns how many moved (router_move.c).
+ */
+size_t smsr__chan_evacuate(struct smsr__worker *w, struct smsr_chan *c);
 
 /* Events (router_events.c). */
 void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,

@@ -106,21 +106,23 @@ static inline uint64_t mix(uint64_t x)
  * -SMSR_ENOCHANNEL (none up).
  */
 static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__group_cfg *grp, int cls,
-			 uint64_t hash)
+			 uint64_t hash, int exclude)
 {
 	uint32_t total = 0, target, start = 0;
 	int ret = -SMSR_ENOCHANNEL;
 
 	for (uint32_t i = 0; i < grp->n; i++)
-		if (atomic_load_explicit(&s->chans[grp->chan[i]]->state, memory_order_relaxed) ==
-		    SMSR_CHAN_UP)
+		if ((int)grp->chan[i] != exclude &&
+		    atomic_load_explicit(&s->chans[grp->chan[i]]->state, memory_order_relaxed) ==
+			SMSR_CHAN_UP)
 			total += grp->weight[i];
 	if (total == 0)
 		return -SMSR_ENOCHANNEL;
 	target = (uint32_t)(hash % total);
 	for (uint32_t i = 0; i < grp->n; i++) {
-		if (atomic_load_explicit(&s->chans[grp->chan[i]]->state, memory_order_relaxed) !=
-		    SMSR_CHAN_UP)
+		if ((int)grp->chan[i] == exclude ||
+		    atomic_load_explicit(&s->chans[grp->chan[i]]->state, memory_order_relaxed) !=
+			SMSR_CHAN_UP)
 			continue;
 		if (target < grp->weight[i]) {
 			start = i;
@@ -132,7 +134,8 @@ static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__grou
 		uint32_t i = (start + k) % grp->n;
 		struct smsr_chan *c = s->chans[grp->chan[i]];
 
-		if (atomic_load_explicit(&c->state, memory_order_relaxed) != SMSR_CHAN_UP)
+		if ((int)c->index == exclude ||
+		    atomic_load_explicit(&c->state, memory_order_relaxed) != SMSR_CHAN_UP)
 			continue;
 		if (admit(c, cls) == 0)
 			return (int)c->index;
@@ -142,7 +145,7 @@ static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__grou
 }
 
 static int route(const struct smsr__snapshot *s, int cls, int carrier, const char *e164,
-		 uint64_t hash)
+		 uint64_t hash, int exclude)
 {
 	const struct smsr__route_cfg *rule = smsr__route_find(s->routes, cls, carrier, e164);
 	int ret = -SMSR_ENOROUTE;
@@ -150,7 +153,7 @@ static int route(const struct smsr__snapshot *s, int cls, int carrier, const cha
 	if (!rule)
 		return -SMSR_ENOROUTE;
 	for (uint32_t g = 0; g < rule->ngroups; g++) {
-		int got = pick_in_group(s, &rule->groups[g], cls, hash);
+		int got = pick_in_group(s, &rule->groups[g], cls, hash, exclude);
 
 		if (got >= 0)
 			return got;
@@ -158,6 +161,12 @@ static int route(const struct smsr__snapshot *s, int cls, int carrier, const cha
 			ret = got; /* "busy" wins over "no channel": retrying can help */
 	}
 	return ret;
+}
+
+int smsr__route_pick(const struct smsr__snapshot *s, int cls, int carrier, const char *e164,
+		     uint64_t hash, int exclude)
+{
+	return route(s, cls, carrier, e164, mix(hash), exclude);
 }
 
 struct prepared {
@@ -325,7 +334,7 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, struct smsr_res
 	}
 	classify(b->r, m, &p);
 	carrier = smsr__carrier_lookup(b->snap->carriers, p.e164, (size_t)p.e164_len);
-	chan = route(b->snap, p.cls, carrier, p.e164, mix(logical));
+	chan = route(b->snap, p.cls, carrier, p.e164, mix(logical), -1);
 	if (chan < 0) {
 		smsr__free(&b->r->arena, rec, rec->alloc_size);
 		ret = chan;

@@ -172,6 +172,16 @@ static uint64_t run_channels(struct smsr__worker *w, bool *did)
 			if (SMSR__LOAD(c->stats.submitted) != before)
 				*did = true;
 		}
+		if (c->evacuate ||
+		    (c->evac_gen != atomic_load_explicit(&w->r->up_gen, memory_order_relaxed) &&
+		     smsr__lanes_queued(&c->lanes))) {
+			/* Down: move its queue; a failed move is retried when
+			 * some channel comes up (up_gen). */
+			if (atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_DOWN)
+				*did |= smsr__chan_evacuate(w, c) > 0;
+			else
+				c->evacuate = false, c->evac_gen = atomic_load(&w->r->up_gen);
+		}
 		if (smsr__lanes_queued(&c->lanes) &&
 		    (atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_UP ||
 		     atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_DRAINING))

@@ -117,6 +117,14 @@ SMSR_API int smsr_router_channels(struct smsr_router *r, struct smsr_channel_inf
 SMSR_API int smsr_router_channel_find(struct smsr_router *r, const char *name);
 
 /*
+ * Failover: when a channel's link goes down (its driver says so), the
+ * messages queued on it move at once to the other channels of their route
+ * rule (same ids; a QUEUED event names the new channel; a lane's order is
+ * kept). A message with nowhere to go stays and is sent when its channel is
+ * back, or expires; moving is tried again whenever some channel comes up.
+ * Messages already handed to the driver are not moved (their outcome is unknown;
+ * a per-class resend policy is still to come).
+ *
  * Operator states. A paused channel takes no new messages and sends
  * nothing; a draining one takes no new messages and keeps sending what is
  * queued (through link failures: it drains again when the link is back).
