@@ -275,7 +275,8 @@ int smsr_router_channel_find(struct smsr_router *r, const char *name)
 	if (!r || !name)
 		return -SMSR_EINVAL;
 	for (size_t i = 0; i < r->nchans; i++)
-		if (strcmp(r->chans[i].cfg->name, name) == 0)
+		if (strcmp(r->chans[i].cfg->name, name) == 0 &&
+		    atomic_load(&r->chans[i].state) != SMSR_CHAN_REMOVED)
 			return (int)i;
 	return -SMSR_ENOTFOUND;
 }
@@ -317,9 +318,24 @@ static int nudge(struct smsr_router *r, int index)
 
 int smsr_router_channel_pause(struct smsr_router *r, int index)
 {
+	uint8_t st;
+
 	CHECK_INDEX(r, index);
-	atomic_store(&r->chans[index].state, SMSR_CHAN_PAUSED);
-	return 0;
+	st = atomic_load(&r->chans[index].state);
+	while (st != SMSR_CHAN_REMOVED &&
+	       !atomic_compare_exchange_weak(&r->chans[index].state, &st, SMSR_CHAN_PAUSED))
+		;
+	return st == SMSR_CHAN_REMOVED ? -SMSR_ESTATE : 0;
+}
+
+int smsr_router_channel_remove(struct smsr_router *r, int index)
+{
+	CHECK_INDEX(r, index);
+	if (atomic_exchange(&r->chans[index].state, SMSR_CHAN_REMOVED) == SMSR_CHAN_REMOVED)
+		return -SMSR_ESTATE;
+	atomic_store(&r->chans[index].draining, false);
+	/* Not running: nothing is queued or in flight; it stays closed. */
+	return atomic_load(&r->running) ? send_ctl(r, index, SMSR__CTL_REMOVE, NULL, NULL) : 0;
 }
 
 int smsr_router_channel_drain(struct smsr_router *r, int index)
@@ -348,7 +364,8 @@ int smsr_router_channel_resume(struct smsr_router *r, int index)
 	CHECK_INDEX(r, index);
 	c = &r->chans[index];
 	st = atomic_load(&c->state);
-	if (st != SMSR_CHAN_PAUSED && st != SMSR_CHAN_DRAINING && !atomic_load(&c->draining))
+	if (st == SMSR_CHAN_REMOVED ||
+	    (st != SMSR_CHAN_PAUSED && st != SMSR_CHAN_DRAINING && !atomic_load(&c->draining)))
 		return -SMSR_ESTATE;
 	atomic_store(&c->draining, false);
 	while ((st == SMSR_CHAN_PAUSED || st == SMSR_CHAN_DRAINING) &&

@@ -228,6 +228,8 @@ void smsr_chan_set_up(struct smsr_chan *c, bool up, int reason)
 {
 	uint8_t st = atomic_load_explicit(&c->state, memory_order_relaxed);
 
+	if (st == SMSR_CHAN_REMOVED)
+		return;
 	if (st == SMSR_CHAN_PAUSED) {
 		/* Remember the link's state for when the operator resumes. */
 		atomic_store(&c->down_reason, up ? 0 : (reason ? reason : -SMSR_ECHANDOWN));
@@ -321,6 +323,8 @@ void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct sm
 		smsr__lanes_set_rate(&c->lanes, atomic_load(&c->tps));
 	else if (ctl->op == SMSR__CTL_DLR)
 		inject_dlr(c, ctl->key, ctl->value);
+	else if (ctl->op == SMSR__CTL_REMOVE)
+		c->removing = true; /* the next pass over the channels does the rest */
 	c->poll_at = 0;
 	c->dispatch_at = 0;
 }

@@ -90,6 +90,7 @@ struct smsr_chan {
 	struct smsr__slot *slots;
 	uint32_t nslots, slots_used, free_slot;
 	bool evacuate;	      /* went down: move the queued messages elsewhere */
+	bool removing;	      /* removed: close the driver once nothing is in flight */
 	uint64_t evac_gen;    /* r->up_gen when that was last tried */
 	uint64_t poll_at;     /* when the driver wants poll() */
 	uint64_t dispatch_at; /* when pacing lets the next one go; 0 now */
@@ -100,6 +101,7 @@ enum smsr__ctl_op {
 	SMSR__CTL_DRIVER = 1, /* pass key/value to the channel's driver */
 	SMSR__CTL_RATE = 2,   /* value: new tps */
 	SMSR__CTL_DLR = 3,    /* key: carrier msgid; value: "status op_code" */
+	SMSR__CTL_REMOVE = 4, /* move the queue away, close when idle */
 };
 
 #define SMSR__WORKERS_MAX 64
@@ -231,6 +233,13 @@ int smsr__route_pick(const struct smsr__snapshot *s, int cls, int carrier, const
  * Returns how many moved (router_move.c).
  */
 size_t smsr__chan_evacuate(struct smsr__worker *w, struct smsr_chan *c);
+
+/*
+ * A removed channel, each pass: move away (or fail, no_channel) whatever is
+ * queued on it, and close the driver once nothing is in flight. Returns
+ * true once closed (router_move.c).
+ */
+bool smsr__chan_removed_step(struct smsr__worker *w, struct smsr_chan *c);
 
 /* Events (router_events.c). */
 void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,

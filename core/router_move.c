@@ -82,3 +82,25 @@ size_t smsr__chan_evacuate(struct smsr__worker *w, struct smsr_chan *c)
 	}
 	return moved;
 }
+
+bool smsr__chan_removed_step(struct smsr__worker *w, struct smsr_chan *c)
+{
+	struct smsr__rec *rec;
+
+	/* Records handed off before the removal may still arrive: same fate. */
+	if (smsr__lanes_queued(&c->lanes)) {
+		smsr__chan_evacuate(w, c);
+		for (rec = smsr__lanes_take_all(&c->lanes); rec;) {
+			struct smsr__rec *next = rec->next;
+
+			SMSR__BUMP(c->released[rec->cls - 1].v, 1);
+			smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, -SMSR_ENOCHANNEL, 0);
+			rec = next;
+		}
+	}
+	if (SMSR__LOAD(c->stats.inflight) || SMSR__LOAD(c->stats.awaiting_dlr))
+		return false;
+	c->removing = false;
+	smsr__chan_close(c);
+	return true;
+}

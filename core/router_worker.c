@@ -161,6 +161,10 @@ static uint64_t run_channels(struct smsr__worker *w, bool *did)
 	for (size_t i = 0; i < w->nchans; i++) {
 		struct smsr_chan *c = w->chans[i];
 
+		if (!c->open)
+			continue; /* removed and closed */
+		if (c->removing && smsr__chan_removed_step(w, c))
+			continue;
 		if (c->poll_at <= w->now) {
 			c->poll_at = c->drv->poll(c->drv_state, w->now);
 			*did = true;

@@ -89,6 +89,7 @@ enum smsr_chan_state {
 	SMSR_CHAN_DOWN = 1,   /* the transport says so */
 	SMSR_CHAN_PAUSED = 2, /* an operator said so */
 	SMSR_CHAN_DRAINING = 3,
+	SMSR_CHAN_REMOVED = 4, /* by the operator; closed once nothing is in flight */
 };
 
 struct smsr_channel_info {
@@ -133,6 +134,17 @@ SMSR_API int smsr_router_channel_find(struct smsr_router *r, const char *name);
 SMSR_API int smsr_router_channel_pause(struct smsr_router *r, int index);
 SMSR_API int smsr_router_channel_drain(struct smsr_router *r, int index);
 SMSR_API int smsr_router_channel_resume(struct smsr_router *r, int index);
+
+/*
+ * Remove a channel while traffic flows: it takes no new messages at once,
+ * its queued messages move to other channels of their routes (those with
+ * nowhere to go fail with no_channel), submits in flight are still answered
+ * and reports still land, and its driver is closed once nothing is in
+ * flight. The index is never reused; channel_find() no longer finds it and
+ * smsr_router_channels() shows it as SMSR_CHAN_REMOVED. -SMSR_ESTATE if
+ * already removed.
+ */
+SMSR_API int smsr_router_channel_remove(struct smsr_router *r, int index);
 
 /* New granted rate in segments per second (0: unlimited, at most SMSR_TPS_MAX). */
 #define SMSR_TPS_MAX 1000000u

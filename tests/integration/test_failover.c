@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <pthread.h>
 
 #include <cmocka.h>
 
@@ -149,12 +151,74 @@ static void test_nowhere_to_go_waits_for_the_channel(void **state)
 	evlog_fini(&log);
 }
 
+struct pusher {
+	struct smsr_router *r;
+	_Atomic int stop;
+	uint64_t accepted;
+};
+
+static void *push_loop(void *arg)
+{
+	struct pusher *p = arg;
+	static const char text[] = "Your statement is ready";
+	struct smsr_msg m = {.recipient = "13912345678",
+			     .text = text,
+			     .text_len = sizeof(text) - 1,
+			     .cls = SMSR_CLASS_NOTICE};
+
+	for (int i = 0; i < 20000 && !atomic_load(&p->stop); i++) {
+		p->accepted += smsr_router_submit(p->r, &m, NULL) == 0;
+		if (i % 64 == 0)
+			sleep_ms(1);
+	}
+	return NULL;
+}
+
+/* Remove A while a thread submits: its queue moves to B, nothing is lost. */
+static void test_remove_under_load(void **state)
+{
+	struct evlog log;
+	struct smsr_router *r;
+	struct pusher p = {0};
+	struct smsr_channel_info ci[2];
+	uint64_t ids[N];
+	pthread_t t;
+
+	(void)state;
+	evlog_init(&log);
+	r = start(cfg_two, &log, 2);
+	p.r = r;
+	submit_notices(r, ids);
+	pthread_create(&t, NULL, push_loop, &p);
+	sleep_ms(50);
+	assert_int_equal(smsr_router_channel_remove(r, 0), 0);
+	assert_int_equal(smsr_router_channel_remove(r, 0), -SMSR_ESTATE);
+	assert_int_equal(smsr_router_channel_find(r, "A"), -SMSR_ENOTFOUND);
+	assert_int_equal(smsr_router_channel_find(r, "B"), 1);
+	sleep_ms(200);
+	atomic_store(&p.stop, 1);
+	pthread_join(t, NULL);
+	assert_true(evlog_wait_finals(&log, N + p.accepted, 15000));
+	for (int i = 0; i < N; i++)
+		assert_int_equal(evlog_finals_of(&log, ids[i]), 1);
+	assert_int_equal(evlog_finals(&log), N + p.accepted);
+	assert_int_equal(smsr_router_channels(r, ci, 2), 2);
+	assert_int_equal(ci[0].state, SMSR_CHAN_REMOVED);
+	assert_int_equal(ci[0].queued[0] + ci[0].queued[1] + ci[0].queued[2], 0);
+	assert_int_equal(evlog_count(&log, SMSR_EV_FAILED), 0); /* all had B to go to */
+	print_message("removed A under load: %llu + %d messages, all final once\n",
+		      (unsigned long long)p.accepted, N);
+	smsr_router_destroy(r);
+	evlog_fini(&log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_queued_messages_move_when_a_channel_goes_down),
 	    cmocka_unit_test(test_queued_messages_move_across_workers),
 	    cmocka_unit_test(test_nowhere_to_go_waits_for_the_channel),
+	    cmocka_unit_test(test_remove_under_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

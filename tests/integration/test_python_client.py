@@ -218,6 +218,32 @@ def run(pb, c):
     resp = c.call(req)
     if resp.error.code != 1017 or resp.error.name != "not_found":
         fail("unknown id: %s" % resp)
+    # 6.6 channel administration: drain, resume, remove
+    req = pb.Request()
+    req.channel_admin.name = "intl-b"
+    req.channel_admin.drain.SetInParent()
+    resp = c.call(req)
+    if resp.HasField("error") or resp.channel_admin.channel.state != pb.CHANNEL_STATE_DRAINING:
+        fail("drain: %s" % resp)
+    req = pb.Request()
+    req.channel_admin.name = "intl-b"
+    req.channel_admin.remove.SetInParent()
+    resp = c.call(req)
+    if resp.HasField("error"):
+        fail("remove: %s" % resp)
+    req = pb.Request()
+    req.channel_list.SetInParent()
+    resp = c.call(req)
+    states = {ch.name: ch.state for ch in resp.channel_list.channels}
+    if states.get("intl-b") != pb.CHANNEL_STATE_REMOVED or states.get("intl-a") != pb.CHANNEL_STATE_UP:
+        fail("channel_list after remove: %s" % states)
+    req = pb.Request()
+    req.channel_admin.name = "intl-b"
+    req.channel_admin.remove.SetInParent()
+    resp = c.call(req)
+    if resp.error.name != "not_found":
+        fail("second remove: %s" % resp)
+
     # 8 unsubscribe
     req = pb.Request()
     req.unsubscribe.subscription = sub_id

@@ -89,9 +89,9 @@ void smsr_client_print_status(FILE *f, const Smsr__V1__MessageStatus *ms)
 
 static const char *chan_state(int s)
 {
-	static const char *const names[] = {"up", "down", "paused", "draining"};
+	static const char *const names[] = {"up", "down", "paused", "draining", "removed"};
 
-	return s >= 0 && s < 4 ? names[s] : "other";
+	return s >= 0 && s < 5 ? names[s] : "other";
 }
 
 static void channel_header(FILE *f)

@@ -104,6 +104,8 @@ static int do_admin(struct srv *s, Smsr__V1__ChannelAdminRequest *a, int idx, co
 		return smsr_router_channel_resume(s->r, idx);
 	case SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_DRAIN:
 		return smsr_router_channel_drain(s->r, idx);
+	case SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_REMOVE:
+		return smsr_router_channel_remove(s->r, idx);
 	case SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_SET_RATE:
 		*why = "tps over 1000000";
 		return smsr_router_channel_set_rate(s->r, idx, a->set_rate->tps);
@@ -138,6 +140,8 @@ static const char *op_name(Smsr__V1__ChannelAdminRequest__OpCase op)
 		return "rate changed";
 	case SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_SET_WEIGHT:
 		return "weight changed";
+	case SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_REMOVE:
+		return "removed";
 	default:
 		return "driver ctl";
 	}
@@ -233,11 +237,10 @@ void srv_call_admin(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 		call_inject(s, c, req);
 		return;
 	}
-	if (a->op_case == SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_ADD ||
-	    a->op_case == SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_REMOVE) {
-		/* Hot add and remove come with live reconfiguration (issue 4). */
+	if (a->op_case == SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_ADD) {
+		/* Hot add comes with live reconfiguration. */
 		conn_reply_error(s, c, req->call_id, SMSR_ESTATE,
-				 "channel add and remove are not supported by this smsrd yet");
+				 "channel add is not supported by this smsrd yet");
 		return;
 	}
 	idx = smsr_router_channel_find(s->r, a->name);
@@ -253,7 +256,7 @@ void srv_call_admin(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	if (!s->o.quiet)
 		fprintf(stderr, "smsrd: channel %s: %s\n", a->name, op_name(a->op_case));
 	n = smsr_router_channels(s->r, ci, MAXCH);
-	if (idx < n && idx < MAXCH)
+	if (idx < n && idx < MAXCH && a->op_case != SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_REMOVE)
 		out.channel = info_to_pb(s, &ci[idx]);
 	resp.call_id = req->call_id;
 	resp.body_case = SMSR__V1__RESPONSE__BODY_CHANNEL_ADMIN;
