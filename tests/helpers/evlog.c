@@ -146,3 +146,15 @@ struct smsr_config *test_config(const char *text)
 		fail_msg("config: %s", err);
 	return cfg;
 }
+
+struct smsr_router *test_router_start(const char *text, struct evlog *log, unsigned workers)
+{
+	struct smsr_config *cfg = test_config(text);
+	struct smsr_router_opts o = {.on_event = evlog_cb, .arg = log, .workers = workers};
+	struct smsr_router *r = NULL;
+
+	assert_int_equal(smsr_router_create(&r, cfg, &o), 0);
+	smsr_config_destroy(cfg);
+	assert_int_equal(smsr_router_start(r), 0);
+	return r;
+}

@@ -44,6 +44,8 @@ long evlog_find(struct evlog *l, uint64_t id, enum smsr_event_type type);
 
 /* Parse @text into a new config; fails the test on error. */
 struct smsr_config *test_config(const char *text);
+/* A started router on @text, its events into @log; fails the test on error. */
+struct smsr_router *test_router_start(const char *text, struct evlog *log, unsigned workers);
 void sleep_ms(unsigned ms);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t test_now_ns(void);

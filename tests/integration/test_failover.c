@@ -34,18 +34,6 @@ static const char *cfg_alone =
     "} );\n"
     "routes = ( { groups = ( [\"A\"] ); } );\n";
 
-static struct smsr_router *start(const char *text, struct evlog *log, unsigned workers)
-{
-	struct smsr_config *cfg = test_config(text);
-	struct smsr_router_opts o = {.on_event = evlog_cb, .arg = log, .workers = workers};
-	struct smsr_router *r = NULL;
-
-	assert_int_equal(smsr_router_create(&r, cfg, &o), 0);
-	smsr_config_destroy(cfg);
-	assert_int_equal(smsr_router_start(r), 0);
-	return r;
-}
-
 static void submit_notices(struct smsr_router *r, uint64_t *ids)
 {
 	static const char text[] = "Your order has shipped";
@@ -78,7 +66,7 @@ static void failover(unsigned workers)
 	uint64_t ids[N], last = 0, moved = 0, t_move = 0, t_send = 0;
 
 	evlog_init(&log);
-	r = start(cfg_two, &log, workers);
+	r = test_router_start(cfg_two, &log, workers);
 	submit_notices(r, ids);
 	assert_true(queued_on(r, 0) > N / 2); /* A sends 5 a second */
 	assert_int_equal(smsr_router_channel_ctl(r, 0, "fault", "down"), 0);
@@ -135,7 +123,7 @@ static void test_nowhere_to_go_waits_for_the_channel(void **state)
 
 	(void)state;
 	evlog_init(&log);
-	r = start(cfg_alone, &log, 1);
+	r = test_router_start(cfg_alone, &log, 1);
 	submit_notices(r, ids);
 	assert_int_equal(smsr_router_channel_ctl(r, 0, "fault", "down"), 0);
 	sleep_ms(300);
@@ -186,7 +174,7 @@ static void test_remove_under_load(void **state)
 
 	(void)state;
 	evlog_init(&log);
-	r = start(cfg_two, &log, 2);
+	r = test_router_start(cfg_two, &log, 2);
 	p.r = r;
 	submit_notices(r, ids);
 	pthread_create(&t, NULL, push_loop, &p);

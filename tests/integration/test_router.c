@@ -26,18 +26,6 @@ static const char *cfg_fast =
     " { name = \"b\"; driver = \"sim\"; params = { dlr_delay_ms = 1; }; } );\n"
     "routes = ( { groups = ( [\"a:1\", \"b:1\"] ); } );\n";
 
-static struct smsr_router *start_router(const char *text, struct evlog *log, unsigned workers)
-{
-	struct smsr_config *cfg = test_config(text);
-	struct smsr_router_opts o = {.on_event = evlog_cb, .arg = log, .workers = workers};
-	struct smsr_router *r = NULL;
-
-	assert_int_equal(smsr_router_create(&r, cfg, &o), 0);
-	smsr_config_destroy(cfg);
-	assert_int_equal(smsr_router_start(r), 0);
-	return r;
-}
-
 static struct smsr_msg msg(const char *to, const char *text, enum smsr_class cls)
 {
 	return (struct smsr_msg){
@@ -54,7 +42,7 @@ static void test_router_delivers_and_reports_each_step(void **state)
 	struct smsr_result res;
 
 	evlog_init(&log);
-	r = start_router(cfg_fast, &log, 1);
+	r = test_router_start(cfg_fast, &log, 1);
 	m.client_ref = "order-17";
 	assert_int_equal(smsr_router_submit(r, &m, &res), 0);
 	assert_true(res.id != 0);
@@ -105,7 +93,7 @@ static void test_router_rejects_bad_input_with_reasons(void **state)
 	cases[6].m.text_len = strlen(longtext);
 	cases[7].m.validity_ms = SMSR_VALIDITY_MAX_MS + 1;
 	evlog_init(&log);
-	r = start_router(cfg_fast, &log, 1);
+	r = test_router_start(cfg_fast, &log, 1);
 	for (size_t i = 0; i < 8; i++) {
 		assert_int_equal(smsr_router_submit(r, &cases[i].m, &res[i]), cases[i].want);
 		assert_int_equal(res[i].status, cases[i].want);
@@ -137,7 +125,7 @@ static void test_router_verification_overtakes_marketing_flood(void **state)
 	long at, mk_after = 0;
 
 	evlog_init(&log);
-	r = start_router(cfg_paced, &log, 1);
+	r = test_router_start(cfg_paced, &log, 1);
 	for (int i = 0; i < 2000; i++)
 		flood[i] = mk;
 	assert_int_equal(smsr_router_submit_batch(r, flood, 2000, res), 2000);
@@ -170,7 +158,7 @@ static void test_router_skips_down_channel(void **state)
 	int a, b;
 
 	evlog_init(&log);
-	r = start_router(cfg_fast, &log, 1);
+	r = test_router_start(cfg_fast, &log, 1);
 	a = smsr_router_channel_find(r, "a");
 	b = smsr_router_channel_find(r, "b");
 	assert_int_equal(smsr_router_channel_ctl(r, a, "fault", "down"), 0);
@@ -208,7 +196,7 @@ static void test_router_paused_lane_expires_without_sending(void **state)
 	struct smsr_result res;
 
 	evlog_init(&log);
-	r = start_router(cfg_slow, &log, 1);
+	r = test_router_start(cfg_slow, &log, 1);
 	m.validity_ms = 200;
 	assert_int_equal(smsr_router_submit(r, &m, &res), 0);
 	assert_true(evlog_wait_type(&log, SMSR_EV_HANDOFF, 1, 2000));
@@ -234,7 +222,7 @@ static void test_router_expiry_in_paused_lane(void **state)
 	struct smsr_result res;
 
 	evlog_init(&log);
-	r = start_router(cfg_slow, &log, 1);
+	r = test_router_start(cfg_slow, &log, 1);
 	m.validity_ms = 100;
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(smsr_router_submit(r, &m, &res), 0);
@@ -257,7 +245,7 @@ static void test_router_full_lane_says_busy(void **state)
 	int busy = 0;
 
 	evlog_init(&log);
-	r = start_router(cfg_slow, &log, 1);
+	r = test_router_start(cfg_slow, &log, 1);
 	/* The carrier swallows what it gets: nothing leaves in flight. The
 	 * worker applies this before it sees the batch below. */
 	assert_int_equal(smsr_router_channel_ctl(r, 0, "fault", "blackhole"), 0);
@@ -318,7 +306,7 @@ static void test_router_every_accepted_message_has_one_final(void **state)
 	size_t nf = 0, accepted;
 
 	evlog_init(&log);
-	r = start_router(cfg, &log, 2);
+	r = test_router_start(cfg, &log, 2);
 	for (int i = 0; i < N; i++)
 		m[i] = msg("+8613912345678", texts[i % 3], SMSR_CLASS_AUTO);
 	accepted = 0;
@@ -350,7 +338,7 @@ static void test_router_ids_unique_and_time_ordered(void **state)
 	static struct smsr_result res[5000];
 
 	evlog_init(&log);
-	r = start_router(cfg_fast, &log, 1);
+	r = test_router_start(cfg_fast, &log, 1);
 	for (int i = 0; i < 5000; i++)
 		m[i] = msg("13812345678", "Your order shipped", SMSR_CLASS_NOTICE);
 	assert_int_equal(smsr_router_submit_batch(r, m, 2500, res), 2500);

@@ -418,8 +418,10 @@ static void model_event(struct status_store *s, struct model_msg *mm, uint64_t *
 	const char *cm = NULL;
 	char buf[16];
 
-	e.type = r < 4 ? SMSR_EV_QUEUED : r < 7 ? SMSR_EV_HANDOFF : r < 9 ? SMSR_EV_SUBMITTED
-		 : SMSR_EV_FAILED;
+	e.type = r < 4	 ? SMSR_EV_QUEUED
+		 : r < 7 ? SMSR_EV_HANDOFF
+		 : r < 9 ? SMSR_EV_SUBMITTED
+			 : SMSR_EV_FAILED;
 	if (e.type == SMSR_EV_SUBMITTED) {
 		snprintf(buf, sizeof(buf), "c%llu-%d", (unsigned long long)mm->id, mm->nev);
 		cm = buf;
@@ -457,9 +459,8 @@ static void test_status_matches_reference_model(void **state)
 			*mm = (struct model_msg){.id = 1000 + (uint64_t)n * 7 + xs(&rng) % 7,
 						 .acc = (uint64_t)n * 1000000,
 						 .ref = (int)(xs(&rng) % 5) - 1};
-			struct smsr_event ev = accepted(mm->id, mm->acc,
-							mm->ref >= 0 ? model_refs[mm->ref] : NULL,
-							NULL);
+			struct smsr_event ev = accepted(
+			    mm->id, mm->acc, mm->ref >= 0 ? model_refs[mm->ref] : NULL, NULL);
 			status_store_record(s, &ev);
 			mm->ev[0] = (struct status_ev){.ts_ns = mm->acc, .channel = -1};
 			mm->nev = 1;
@@ -526,9 +527,8 @@ static uint64_t conc_acc(const struct conc *c, uint64_t id)
 	return c->t0 + id * 1000;
 }
 
-static const uint8_t conc_types[CONC_STEPS] = {SMSR_EV_ACCEPTED, SMSR_EV_QUEUED,
-					       SMSR_EV_HANDOFF, SMSR_EV_SUBMITTED,
-					       SMSR_EV_DELIVERED};
+static const uint8_t conc_types[CONC_STEPS] = {SMSR_EV_ACCEPTED, SMSR_EV_QUEUED, SMSR_EV_HANDOFF,
+					       SMSR_EV_SUBMITTED, SMSR_EV_DELIVERED};
 
 struct writer {
 	struct conc *c;
@@ -554,8 +554,8 @@ static void *conc_write(void *arg)
 			snprintf(cm, sizeof(cm), "cm-%llu", (unsigned long long)id);
 			ev = accepted(id, conc_acc(c, id), ref, "t=1");
 			ev.recipient = rcpt;
-			rec(c->s, ev, conc_types[k], conc_acc(c, id) + 10 * k, 1,
-			    k ? w->t : -1, k >= 3 ? cm : NULL, 0, k == 4 ? 7 : 0);
+			rec(c->s, ev, conc_types[k], conc_acc(c, id) + 10 * k, 1, k ? w->t : -1,
+			    k >= 3 ? cm : NULL, 0, k == 4 ? 7 : 0);
 		}
 		atomic_store_explicit(&c->progress[w->t], j, memory_order_release);
 	}
