@@ -70,6 +70,7 @@ static void test_status_history_in_order_with_strings(void **state)
 	/* 3 hours: past the nanosecond range, reported to the microsecond */
 	uint64_t late = t0 + 3 * 3600 * 1000000000ull + 123456789;
 
+	ev.segments = 2;
 	assert_int_equal(status_store_create(&s, 1000, 0), 0);
 	status_store_record(s, &ev);
 	rec(s, ev, SMSR_EV_QUEUED, t0 + 10, 1, 3, NULL, 0, 0);
@@ -85,6 +86,7 @@ static void test_status_history_in_order_with_strings(void **state)
 	assert_int_equal(m.accepted_ns, t0);
 	assert_int_equal(m.cls, SMSR_CLASS_NOTICE);
 	assert_int_equal(m.carrier, SMSR_CARRIER_CMCC);
+	assert_int_equal(m.segments, 2);
 	assert_string_equal(m.recipient, "+8613812345678");
 	assert_string_equal(m.client_ref, "order-7");
 	assert_string_equal(m.tags, "campaign=x,team=y");
