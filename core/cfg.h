@@ -17,6 +17,7 @@
 #include "smsr/config.h"
 #include "smsr/msg.h"
 #include "carrier.h"
+#include "chan_health.h"
 
 #define SMSR__NAME_MAX	      31
 #define SMSR__GROUPS_MAX      4
@@ -64,6 +65,10 @@ struct smsr_config {
 	uint32_t node_id;		   /* 0..511, part of every message id */
 	uint32_t workers;		   /* 1..64 */
 	uint32_t validity_ms[SMSR_NCLASS]; /* per-class defaults */
+	struct smsr__health_cfg health;	   /* every channel's breaker */
+	uint32_t max_attempts;		   /* sends per message, first included */
+	uint32_t retry_backoff_ms;	   /* before the 2nd attempt; doubles after */
+	uint32_t resend_classes;	   /* SMSR__CLASS_BIT: resent when the outcome is unknown */
 	struct smsr__chan_cfg *chans;
 	size_t nchans;
 	struct smsr__route_cfg *routes;

@@ -84,4 +84,9 @@ int smsr__cfg_get_carriers(struct smsr__cfg_ctx *c, const config_setting_t *grou
 int smsr__cfg_get_list(struct smsr__cfg_ctx *c, const config_setting_t *group, const char *key,
 		       config_setting_t **out);
 
+/* Router-level health and retry settings (cfg_health.c). */
+void smsr__cfg_health_defaults(struct smsr_config *cfg);
+int smsr__cfg_parse_health(struct smsr__cfg_ctx *c, const config_setting_t *router,
+			   struct smsr_config *cfg);
+
 #endif

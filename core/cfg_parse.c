@@ -34,7 +34,8 @@
 
 /* "smsrd" belongs to the daemon (tools/smsrd), which reads it itself. */
 static const char *const top_keys[] = {"router", "carriers", "channels", "routes", "smsrd", NULL};
-static const char *const router_keys[] = {"node_id", "workers", "validity", NULL};
+static const char *const router_keys[] = {"node_id", "workers", "validity",
+					  "health",  "retry",	NULL};
 static const char *const class_keys[] = {"verification", "notice", "marketing", NULL};
 static const char *const carriers_keys[] = {"prefixes", "ported", NULL};
 static const char *const prefix_keys[] = {"prefix", "carrier", NULL};
@@ -47,6 +48,7 @@ static void router_defaults(struct smsr_config *cfg)
 	cfg->validity_ms[SMSR_CLASS_VERIFICATION - 1] = 5 * 60 * 1000;
 	cfg->validity_ms[SMSR_CLASS_NOTICE - 1] = 24 * 3600 * 1000;
 	cfg->validity_ms[SMSR_CLASS_MARKETING - 1] = 72 * 3600 * 1000;
+	smsr__cfg_health_defaults(cfg);
 }
 
 static int parse_validity(struct smsr__cfg_ctx *c, const config_setting_t *router,
@@ -76,7 +78,9 @@ static int parse_router(struct smsr__cfg_ctx *c, const config_setting_t *root,
 	    (rc = smsr__cfg_get_u32(c, r, "node_id", 0, 511, &cfg->node_id)) < 0 ||
 	    (rc = smsr__cfg_get_u32(c, r, "workers", 1, 64, &cfg->workers)) < 0)
 		return rc;
-	return parse_validity(c, r, cfg);
+	if ((rc = parse_validity(c, r, cfg)) < 0)
+		return rc;
+	return smsr__cfg_parse_health(c, r, cfg);
 }
 
 /* One prefixes[]/ported[] element into @e. */

@@ -11,8 +11,9 @@
 
 static const char *const class_names[] = {"auto", "verification", "notice", "marketing"};
 static const char *const carrier_names[] = {"unknown", "cmcc", "cucc", "ctcc", "cbn", "intl"};
-static const char *const event_names[] = {"accepted", "queued",	 "submitted", "delivered",
-					  "failed",   "expired", "rejected",  "handoff"};
+static const char *const event_names[] = {"accepted",  "queued",  "submitted",
+					  "delivered", "failed",  "expired",
+					  "rejected",  "handoff", "channel"};
 
 const char *smsr_class_name(enum smsr_class cls)
 {

@@ -21,6 +21,7 @@ enum smsr__rec_state {
 	SMSR__REC_QUEUED,      /* in a lane */
 	SMSR__REC_INFLIGHT,    /* submitted, awaiting the carrier's answer */
 	SMSR__REC_AWAIT_DLR,   /* accepted by the carrier, awaiting the report */
+	SMSR__REC_RETRY,       /* waiting out a backoff before it is sent again */
 };
 
 struct smsr__rec {
@@ -28,7 +29,7 @@ struct smsr__rec {
 	uint64_t id;
 	uint64_t accepted_ns; /* CLOCK_MONOTONIC at acceptance */
 	uint64_t expires_ns;  /* validity end */
-	uint64_t deadline_ns; /* in flight: submit or report timeout */
+	uint64_t deadline_ns; /* in flight: submit or report timeout; retry: when due */
 	uint32_t alloc_size;  /* bytes of this allocation */
 	uint32_t text_len;
 	uint32_t slot;	 /* in-flight table slot */

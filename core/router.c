@@ -185,6 +185,8 @@ int smsr_router_start(struct smsr_router *r)
 err_threads:
 	atomic_store(&r->running, 0);
 	for (unsigned i = 0; i < r->nworkers; i++)
+		smsr__worker_signal(&r->workers[i]);
+	for (unsigned i = 0; i < r->nworkers; i++)
 		smsr__worker_join(&r->workers[i]);
 err_open:
 	close_all(r);
@@ -204,6 +206,8 @@ int smsr_router_stop(struct smsr_router *r)
 		 * workers see every accepted message before they stop. */
 		while (atomic_load(&r->active) != 0)
 			sched_yield();
+		for (unsigned i = 0; i < r->nworkers; i++)
+			smsr__worker_signal(&r->workers[i]);
 		for (unsigned i = 0; i < r->nworkers; i++)
 			smsr__worker_join(&r->workers[i]);
 		r->stopped = true;
@@ -259,6 +263,16 @@ static void channel_info(const struct smsr_chan *c, struct smsr_channel_info *ci
 	ci->failed = SMSR__LOAD(c->stats.failed);
 	ci->expired = SMSR__LOAD(c->stats.expired);
 	ci->throttled = SMSR__LOAD(c->stats.throttled);
+	ci->retried = SMSR__LOAD(c->stats.retried);
+	ci->resent = SMSR__LOAD(c->stats.resent);
+	ci->rate_cuts = SMSR__LOAD(c->stats.rate_cuts);
+	ci->breaker_opens = SMSR__LOAD(c->stats.breaker_opens);
+	ci->breaker = SMSR__LOAD(c->stats.breaker);
+	ci->send_tps = SMSR__LOAD(c->stats.send_tps);
+	ci->latency_us = SMSR__LOAD(c->stats.latency_us);
+	ci->report_ms = SMSR__LOAD(c->stats.report_ms);
+	ci->delivery_pm = SMSR__LOAD(c->stats.delivery_pm);
+	ci->error_pct = SMSR__LOAD(c->stats.error_pct);
 }
 
 int smsr_router_channels(struct smsr_router *r, struct smsr_channel_info *out, size_t max)
@@ -348,7 +362,7 @@ int smsr_router_channel_drain(struct smsr_router *r, int index)
 	atomic_store(&c->draining, true);
 	/* Up or paused: drain now; down: it drains when the link is back. */
 	st = atomic_load(&c->state);
-	while ((st == SMSR_CHAN_UP || st == SMSR_CHAN_PAUSED) &&
+	while ((st == SMSR_CHAN_UP || st == SMSR_CHAN_DEGRADED || st == SMSR_CHAN_PAUSED) &&
 	       !atomic_compare_exchange_weak(&c->state, &st,
 					     atomic_load(&c->down_reason) ? SMSR_CHAN_DOWN
 									  : SMSR_CHAN_DRAINING))
@@ -448,12 +462,15 @@ int smsr_router_stats(struct smsr_router *r, struct smsr_stats *out)
 		out->failed += SMSR__LOAD(w->finals[1]);
 		out->expired += SMSR__LOAD(w->finals[2]);
 		out->stale_reports += SMSR__LOAD(w->stale_reports);
+		out->retrying_now += SMSR__LOAD(w->retrying);
 	}
 	for (size_t i = 0; i < r->nchans; i++) {
 		for (int k = 0; k < SMSR_NCLASS; k++)
 			out->queued_now += lane_depth(&r->chans[i], k);
 		out->inflight_now += SMSR__LOAD(r->chans[i].stats.inflight) +
 				     SMSR__LOAD(r->chans[i].stats.awaiting_dlr);
+		out->retried += SMSR__LOAD(r->chans[i].stats.retried);
+		out->resent += SMSR__LOAD(r->chans[i].stats.resent);
 	}
 	return 0;
 }

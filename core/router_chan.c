@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "router_int.h"
 
 static int slot_alloc(struct smsr_chan *c, struct smsr__rec *rec, uint64_t *token)
@@ -69,6 +70,9 @@ int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c)
 	for (const char *p = cfg->name; *p; p++)
 		seed = (seed ^ (uint8_t)*p) * 0x100000001b3ull;
 	c->free_slot = UINT32_MAX;
+	c->link_up = false;
+	c->link_reason = -SMSR_ENOTRUNNING;
+	smsr__health_init(&c->health, c->worker->now);
 	smsr__lanes_init(&c->lanes, cfg, c->worker->now);
 	ret = c->drv->open(c, cfg->params, cfg->nparams, seed, &c->drv_state);
 	if (ret < 0)
@@ -149,11 +153,15 @@ void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c)
 	uint64_t retry = 0;
 
 	c->dispatch_at = UINT64_MAX;
-	uint8_t st = atomic_load_explicit(&c->state, memory_order_relaxed);
-
-	if (st != SMSR_CHAN_UP && st != SMSR_CHAN_DRAINING)
-		return;
 	for (int k = 0; k < SMSR__DISPATCH_BURST; k++) {
+		/* Answers come back inside submit: the state may change mid-burst. */
+		uint8_t st = atomic_load_explicit(&c->state, memory_order_relaxed);
+
+		if (st != SMSR_CHAN_UP && st != SMSR_CHAN_DRAINING && st != SMSR_CHAN_DEGRADED)
+			return;
+		/* Half-open: one probe at a time; its answer calls us again. */
+		if (c->health.state == SMSR__BRK_HALF && SMSR__LOAD(c->stats.inflight))
+			return;
 		struct smsr__rec *expired = NULL;
 		struct smsr__rec *rec = smsr__lanes_next(&c->lanes, w->now, &retry, &expired);
 
@@ -168,6 +176,14 @@ void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c)
 			return;
 	}
 	c->dispatch_at = 0; /* more may be ready: come back next turn */
+}
+
+/* How long the carrier took to answer @rec (its deadline counts from the send). */
+static uint64_t answer_latency(const struct smsr_chan *c, const struct smsr__rec *rec, uint64_t now)
+{
+	uint64_t sent = rec->deadline_ns - (uint64_t)c->cfg->submit_timeout_ms * SMSR__MS;
+
+	return now > sent ? now - sent : 0;
 }
 
 void smsr_chan_submit_done(struct smsr_chan *c, uint64_t token, int status, int op_code,
@@ -185,11 +201,17 @@ void smsr_chan_submit_done(struct smsr_chan *c, uint64_t token, int status, int 
 	SMSR__BUMP(c->stats.inflight, -1);
 	if (c->dispatch_at == UINT64_MAX)
 		c->dispatch_at = 0; /* a window slot opened */
+	smsr__chan_health_answer(w, c, status, answer_latency(c, rec, w->now));
 	if (status < 0) {
 		if (status == -SMSR_ETHROTTLED)
 			SMSR__BUMP(c->stats.throttled, 1);
 		slot_free(c, rec->slot);
-		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, status, op_code);
+		if (smsr__temporary(status)) {
+			SMSR__BUMP(c->stats.retried, 1);
+			smsr__retry(w, c, rec, status, op_code, true);
+		} else {
+			smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, status, op_code);
+		}
 		return;
 	}
 	if (carrier_msgid) {
@@ -217,6 +239,12 @@ void smsr_chan_dlr(struct smsr_chan *c, uint64_t token, int status, int op_code)
 	}
 	SMSR__BUMP(c->stats.awaiting_dlr, -1);
 	slot_free(c, rec->slot);
+	{
+		uint64_t taken = rec->deadline_ns - (uint64_t)c->cfg->dlr_timeout_ms * SMSR__MS;
+
+		smsr__health_report(&c->health, status == 0, w->now > taken ? w->now - taken : 0,
+				    w->now);
+	}
 	if (status == 0)
 		smsr__rec_finish(w, c, rec, SMSR_EV_DELIVERED, 0, op_code);
 	else
@@ -226,50 +254,91 @@ void smsr_chan_dlr(struct smsr_chan *c, uint64_t token, int status, int op_code)
 
 void smsr_chan_set_up(struct smsr_chan *c, bool up, int reason)
 {
-	uint8_t st = atomic_load_explicit(&c->state, memory_order_relaxed);
-
-	if (st == SMSR_CHAN_REMOVED)
-		return;
-	if (st == SMSR_CHAN_PAUSED) {
-		/* Remember the link's state for when the operator resumes. */
-		atomic_store(&c->down_reason, up ? 0 : (reason ? reason : -SMSR_ECHANDOWN));
-		return;
-	}
-	atomic_store(&c->down_reason, up ? 0 : (reason ? reason : -SMSR_ECHANDOWN));
-	atomic_store(&c->state, !up			    ? SMSR_CHAN_DOWN
-				: atomic_load(&c->draining) ? SMSR_CHAN_DRAINING
-							    : SMSR_CHAN_UP);
-	if (up) {
-		c->dispatch_at = 0;
-		/* Messages stuck on down channels may have somewhere to go now. */
-		atomic_fetch_add(&c->worker->r->up_gen, 1);
-	} else {
-		c->evacuate = true; /* this worker turn, after the driver returns */
-	}
+	c->link_up = up;
+	c->link_reason = up ? 0 : (reason ? reason : -SMSR_ECHANDOWN);
+	smsr__chan_publish_state(c);
 }
 
-/* Fail in-flight records whose deadline passed (or all, when @all). */
+/* Take @rec out of the in-flight table, as if it had been answered. */
+static void unslot(struct smsr_chan *c, struct smsr__rec *rec)
+{
+	if (rec->state == SMSR__REC_INFLIGHT) {
+		smsr__lanes_answered(&c->lanes);
+		SMSR__BUMP(c->stats.inflight, -1);
+	} else {
+		SMSR__BUMP(c->stats.awaiting_dlr, -1);
+	}
+	slot_free(c, rec->slot);
+}
+
+/*
+ * Fail in-flight records whose deadline passed (or all, when @all). A
+ * submit never answered has an unknown outcome: its class decides whether
+ * it is sent again. Notes the oldest unanswered and unreported submits for
+ * the health timers.
+ */
 static void sweep_slots(struct smsr__worker *w, struct smsr_chan *c, bool all, int reason)
 {
+	uint64_t sub_to = (uint64_t)c->cfg->submit_timeout_ms * SMSR__MS;
+	uint64_t dlr_to = (uint64_t)c->cfg->dlr_timeout_ms * SMSR__MS;
+	uint64_t ans_lim = smsr__health_answer_limit(&c->health, &w->r->cfg.health);
+	uint64_t rep_lim = smsr__health_report_limit(&c->health, &w->r->cfg.health);
+	uint32_t unanswered = 0, unreported = 0;
+
 	for (uint32_t i = 0; i < c->slots_used; i++) {
 		struct smsr__rec *rec = c->slots[i].rec;
-		int why;
+		bool inflight;
 
-		if (!rec || (!all && rec->deadline_ns > w->now))
+		if (!rec)
 			continue;
-		if (rec->state == SMSR__REC_INFLIGHT) {
-			smsr__lanes_answered(&c->lanes);
-			SMSR__BUMP(c->stats.inflight, -1);
-			why = all ? reason : -SMSR_ETIMEOUT;
-		} else {
-			SMSR__BUMP(c->stats.awaiting_dlr, -1);
-			why = all ? reason : -SMSR_EDLRTIMEOUT;
+		inflight = rec->state == SMSR__REC_INFLIGHT;
+		if (!all && rec->deadline_ns > w->now) {
+			uint64_t since = rec->deadline_ns - (inflight ? sub_to : dlr_to);
+			uint64_t age = w->now > since ? w->now - since : 0;
+
+			unanswered += inflight && age >= ans_lim;
+			unreported += !inflight && age >= rep_lim;
+			continue;
 		}
-		slot_free(c, i);
-		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, why, 0);
+		unslot(c, rec);
+		if (all) {
+			smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, reason, 0);
+		} else if (!inflight) {
+			smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, -SMSR_EDLRTIMEOUT, 0);
+		} else {
+			smsr__chan_health_answer(w, c, -SMSR_ETIMEOUT, sub_to);
+			if (w->r->cfg.resend_classes & SMSR__CLASS_BIT(rec->cls)) {
+				SMSR__BUMP(c->stats.resent, 1);
+				smsr__retry(w, c, rec, -SMSR_ETIMEOUT, 0, false);
+			} else {
+				smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, -SMSR_ETIMEOUT, 0);
+			}
+		}
 	}
+	c->unanswered = unanswered;
+	c->unreported = unreported;
 	if (c->dispatch_at == UINT64_MAX)
 		c->dispatch_at = 0;
+}
+
+void smsr__chan_resend_unknown(struct smsr__worker *w, struct smsr_chan *c)
+{
+	int why = atomic_load(&c->down_reason);
+	uint32_t classes = w->r->cfg.resend_classes;
+
+	c->resend = false;
+	for (uint32_t i = 0; classes && i < c->slots_used; i++) {
+		struct smsr__rec *rec = c->slots[i].rec;
+
+		/* Unanswered: unknown. Unreported, when reports are what stopped:
+		 * unknown too. A report that did come is an outcome. */
+		if (!rec || !(classes & SMSR__CLASS_BIT(rec->cls)) ||
+		    (rec->state != SMSR__REC_INFLIGHT && why != -SMSR_ENOREPORTS))
+			continue;
+		unslot(c, rec);
+		SMSR__BUMP(c->stats.resent, 1);
+		smsr__retry(w, c, rec, why ? why : -SMSR_ECHANDOWN, 0, false);
+	}
 }
 
 void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c)
@@ -279,6 +348,7 @@ void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c)
 	smsr__lanes_expire(&c->lanes, w->now, &expired);
 	finish_expired(w, c, expired);
 	sweep_slots(w, c, false, 0);
+	smsr__chan_health_tick(w, c);
 }
 
 void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int reason)
@@ -320,7 +390,7 @@ void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct sm
 	if (ctl->op == SMSR__CTL_DRIVER && c->drv->ctl && c->open)
 		c->drv->ctl(c->drv_state, ctl->key, ctl->value);
 	else if (ctl->op == SMSR__CTL_RATE)
-		smsr__lanes_set_rate(&c->lanes, atomic_load(&c->tps));
+		c->aimd_tps = 0, smsr__lanes_set_rate(&c->lanes, atomic_load(&c->tps));
 	else if (ctl->op == SMSR__CTL_DLR)
 		inject_dlr(c, ctl->key, ctl->value);
 	else if (ctl->op == SMSR__CTL_REMOVE)

@@ -29,6 +29,7 @@
 #include "alloc.h"
 #include "carrier.h"
 #include "cfg.h"
+#include "chan_health.h"
 #include "lane_sched.h"
 #include "msg_rec.h"
 #include "route_table.h"
@@ -67,7 +68,18 @@ struct smsr__slot {
 
 struct smsr__chan_stats {
 	_Atomic uint64_t submitted, accepted, delivered, failed, expired, throttled;
+	_Atomic uint64_t retried;   /* sent again elsewhere after a temporary error */
+	_Atomic uint64_t resent;    /* unknown outcome, resent elsewhere (class policy) */
+	_Atomic uint64_t rate_cuts; /* AIMD decreases after throttling */
+	_Atomic uint64_t breaker_opens;
 	_Atomic uint32_t inflight, awaiting_dlr;
+	/* Health, published each sweep for readers on other threads. */
+	_Atomic uint32_t send_tps;    /* pacing now (AIMD), 0 unlimited */
+	_Atomic uint32_t latency_us;  /* moving average of submit answers */
+	_Atomic uint32_t report_ms;   /* moving average of report delays */
+	_Atomic uint32_t delivery_pm; /* moving delivery rate, per mille */
+	_Atomic int32_t error_pct;    /* last 1-2 s, -1 too few answers */
+	_Atomic uint8_t breaker;      /* enum smsr__breaker */
 };
 
 struct smsr_chan {
@@ -94,6 +106,14 @@ struct smsr_chan {
 	uint64_t evac_gen;    /* r->up_gen when that was last tried */
 	uint64_t poll_at;     /* when the driver wants poll() */
 	uint64_t dispatch_at; /* when pacing lets the next one go; 0 now */
+	bool resend;	      /* went down: resend what is in flight, by class */
+	bool link_up;	      /* the driver's last word */
+	int link_reason;      /* why the link is down */
+	struct smsr__health health;
+	uint32_t unanswered, unreported; /* overdue at the last sweep */
+	uint32_t aimd_tps;		 /* cut rate after throttling, 0 none */
+	uint64_t last_cut, last_throttle;
+	uint64_t rate_mark, rate_mark_sent; /* for the measured send rate */
 	struct smsr__chan_stats stats;
 };
 
@@ -115,6 +135,14 @@ struct smsr__ctl {
 
 /* Apply @ctl to its channel; on the channel's worker. */
 void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct smsr__ctl *ctl);
+
+#define SMSR__ATTEMPTS_MAX 10
+
+/* Messages waiting out a retry backoff: one FIFO per attempt number, each
+ * sorted by due time since every entry of it waited the same backoff. */
+struct smsr__retry_q {
+	struct smsr__rec *head, *tail;
+};
 
 struct smsr__worker {
 	struct smsr_router *r;
@@ -140,6 +168,8 @@ struct smsr__worker {
 	_Atomic uint64_t stale_reports;
 	_Atomic uint64_t finals[3]; /* delivered, failed, expired */
 	_Atomic uint64_t inflight_now;
+	_Atomic uint64_t retrying; /* waiting in @retry */
+	struct smsr__retry_q retry[SMSR__ATTEMPTS_MAX];
 	char pad[SMSR__CACHELINE];
 	/* How the worker waits (read by benchmarks and tests; cheap: the
 	 * worker bumps its own line, submitters only wakes_sent, and only
@@ -196,6 +226,7 @@ struct smsr_router {
 	unsigned nworkers;
 
 	_Atomic uint64_t up_gen; /* bumped whenever a channel comes up */
+	_Atomic unsigned loops;	 /* worker loops still running */
 	_Atomic int running;
 	_Atomic int active; /* submit calls in progress */
 	bool stopped;
@@ -212,6 +243,9 @@ struct smsr_router {
 int smsr__worker_init(struct smsr__worker *w, struct smsr_router *r, unsigned index);
 void smsr__worker_fini(struct smsr__worker *w);
 int smsr__worker_start(struct smsr__worker *w);
+/* Tell @w to stop (returns at once); join waits for it. Signal every
+ * worker before joining any: each finishes only once all loops ended. */
+void smsr__worker_signal(struct smsr__worker *w);
 void smsr__worker_join(struct smsr__worker *w);
 void smsr__worker_wake(struct smsr__worker *w);
 /* Hand a chain (linked by ->next) to @w. Never fails; may spin if full. */
@@ -256,11 +290,40 @@ void smsr__snap_free(struct smsr__snapshot *s);
 ck_epoch_record_t *smsr__epoch_lease(struct smsr_router *r, unsigned *slot);
 void smsr__epoch_release(struct smsr_router *r, unsigned slot);
 
+/*
+ * Retries (router_retry.c). A message whose send failed with a temporary
+ * error, or whose outcome is unknown and whose class is resent, is sent
+ * again: after a backoff (@delay) on the best other channel of its route,
+ * else the same one. Out of attempts or validity, it ends failed with
+ * @reason. The message is out of every lane and in-flight table. Worker of
+ * @c only.
+ */
+void smsr__retry(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec, int reason,
+		 int op_code, bool delay);
+/* Send the retries that are due; returns when the next one is (UINT64_MAX). */
+uint64_t smsr__retry_run(struct smsr__worker *w);
+/* Fail every waiting retry with @reason (stop). */
+void smsr__retry_fail_all(struct smsr__worker *w, int reason);
+/* Queue @rec (already admitted on channel @to) there, on whichever worker. */
+void smsr__requeue(struct smsr__worker *w, struct smsr__rec *rec, int to);
+
 /* Channel side (router_chan.c). */
 int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c);
 void smsr__chan_close(struct smsr_chan *c);
 void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c);
 void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c);
 void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int reason);
+/* Down: send again, elsewhere, the in-flight messages of the classes resent
+ * when their outcome is unknown (router_chan.c). */
+void smsr__chan_resend_unknown(struct smsr__worker *w, struct smsr_chan *c);
+/* Temporary errors: worth another attempt. */
+bool smsr__temporary(int status);
+/* Recompute and publish @c's state from operator, link and breaker (channel events). */
+void smsr__chan_publish_state(struct smsr_chan *c);
+/* Health timers and AIMD increase, each sweep (router_health.c). */
+void smsr__chan_health_tick(struct smsr__worker *w, struct smsr_chan *c);
+/* A submit answer: health, AIMD on throttling (router_health.c). */
+void smsr__chan_health_answer(struct smsr__worker *w, struct smsr_chan *c, int status,
+			      uint64_t latency_ns);
 
 #endif

@@ -18,10 +18,12 @@
 #include "msg_text.h"
 #include "router_int.h"
 
-#define CHAIN_MAX    256
-#define ID_SEQ_BITS  13
-#define ID_NODE_BITS 9
-#define ID_EPOCH_MS  1735689600000ull /* 2025-01-01T00:00:00Z */
+#define CHAIN_MAX 256
+/* An up channel weighs this many times a degraded one of the same weight. */
+#define DEGRADED_SHARE 8
+#define ID_SEQ_BITS    13
+#define ID_NODE_BITS   9
+#define ID_EPOCH_MS    1735689600000ull /* 2025-01-01T00:00:00Z */
 
 struct chain {
 	struct smsr__rec *head, *tail;
@@ -105,6 +107,23 @@ static inline uint64_t mix(uint64_t x)
  * Returns the channel index, -SMSR_EBUSY (all up ones full) or
  * -SMSR_ENOCHANNEL (none up).
  */
+/*
+ * The weight channel @i of @grp has now: its own when up, a fraction when
+ * degraded (erring, or probing after an outage), none otherwise.
+ */
+static uint32_t live_weight(const struct smsr__snapshot *s, const struct smsr__group_cfg *grp,
+			    uint32_t i, int exclude)
+{
+	uint8_t st;
+
+	if ((int)grp->chan[i] == exclude)
+		return 0;
+	st = atomic_load_explicit(&s->chans[grp->chan[i]]->state, memory_order_relaxed);
+	if (st == SMSR_CHAN_UP)
+		return grp->weight[i] * DEGRADED_SHARE;
+	return st == SMSR_CHAN_DEGRADED ? grp->weight[i] : 0;
+}
+
 static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__group_cfg *grp, int cls,
 			 uint64_t hash, int exclude)
 {
@@ -112,30 +131,26 @@ static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__grou
 	int ret = -SMSR_ENOCHANNEL;
 
 	for (uint32_t i = 0; i < grp->n; i++)
-		if ((int)grp->chan[i] != exclude &&
-		    atomic_load_explicit(&s->chans[grp->chan[i]]->state, memory_order_relaxed) ==
-			SMSR_CHAN_UP)
-			total += grp->weight[i];
+		total += live_weight(s, grp, i, exclude);
 	if (total == 0)
 		return -SMSR_ENOCHANNEL;
 	target = (uint32_t)(hash % total);
 	for (uint32_t i = 0; i < grp->n; i++) {
-		if ((int)grp->chan[i] == exclude ||
-		    atomic_load_explicit(&s->chans[grp->chan[i]]->state, memory_order_relaxed) !=
-			SMSR_CHAN_UP)
+		uint32_t wt = live_weight(s, grp, i, exclude);
+
+		if (wt == 0)
 			continue;
-		if (target < grp->weight[i]) {
+		if (target < wt) {
 			start = i;
 			break;
 		}
-		target -= grp->weight[i];
+		target -= wt;
 	}
 	for (uint32_t k = 0; k < grp->n; k++) {
 		uint32_t i = (start + k) % grp->n;
 		struct smsr_chan *c = s->chans[grp->chan[i]];
 
-		if ((int)c->index == exclude ||
-		    atomic_load_explicit(&c->state, memory_order_relaxed) != SMSR_CHAN_UP)
+		if (live_weight(s, grp, i, exclude) == 0)
 			continue;
 		if (admit(c, cls) == 0)
 			return (int)c->index;

@@ -152,12 +152,20 @@ static bool take_ctls(struct smsr__worker *w)
 	return any;
 }
 
+static bool sendable(struct smsr_chan *c)
+{
+	uint8_t st = atomic_load_explicit(&c->state, memory_order_relaxed);
+
+	return st == SMSR_CHAN_UP || st == SMSR_CHAN_DRAINING || st == SMSR_CHAN_DEGRADED;
+}
+
 /* One pass over the channels; returns the earliest time anything is due. */
 static uint64_t run_channels(struct smsr__worker *w, bool *did)
 {
 	uint64_t next = UINT64_MAX;
 
 	w->backlog = false;
+	next = smsr__retry_run(w);
 	for (size_t i = 0; i < w->nchans; i++) {
 		struct smsr_chan *c = w->chans[i];
 
@@ -176,6 +184,8 @@ static uint64_t run_channels(struct smsr__worker *w, bool *did)
 			if (SMSR__LOAD(c->stats.submitted) != before)
 				*did = true;
 		}
+		if (c->resend) /* down: unknown outcomes, by class, before the queue moves */
+			smsr__chan_resend_unknown(w, c);
 		if (c->evacuate ||
 		    (c->evac_gen != atomic_load_explicit(&w->r->up_gen, memory_order_relaxed) &&
 		     smsr__lanes_queued(&c->lanes))) {
@@ -186,9 +196,7 @@ static uint64_t run_channels(struct smsr__worker *w, bool *did)
 			else
 				c->evacuate = false, c->evac_gen = atomic_load(&w->r->up_gen);
 		}
-		if (smsr__lanes_queued(&c->lanes) &&
-		    (atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_UP ||
-		     atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_DRAINING))
+		if (smsr__lanes_queued(&c->lanes) && sendable(c))
 			w->backlog = true;
 		if (c->poll_at < next)
 			next = c->poll_at;
@@ -297,6 +305,7 @@ static void shutdown_channels(struct smsr__worker *w)
 		smsr__chan_close(c);
 		smsr__chan_fail_all(w, c, -SMSR_ESTOPPED);
 	}
+	smsr__retry_fail_all(w, -SMSR_ESTOPPED);
 }
 
 static void *worker_main(void *arg)
@@ -331,32 +340,47 @@ static void *worker_main(void *arg)
 		}
 		idle(w, next, &idle_since);
 	}
+	/* Workers hand messages to each other (failover, retries): only once
+	 * every loop has ended can nothing more arrive here. Then finish all. */
+	atomic_fetch_sub(&w->r->loops, 1);
+	while (atomic_load(&w->r->loops))
+		sched_yield();
 	shutdown_channels(w);
 	return NULL;
 }
 
 int smsr__worker_start(struct smsr__worker *w)
 {
-	int ret = pthread_create(&w->thread, NULL, worker_main, w);
+	int ret;
 
-	if (ret != 0)
+	atomic_fetch_add(&w->r->loops, 1);
+	ret = pthread_create(&w->thread, NULL, worker_main, w);
+	if (ret != 0) {
+		atomic_fetch_sub(&w->r->loops, 1);
 		return -ret;
+	}
 	w->started = true;
 	return 0;
+}
+
+void smsr__worker_signal(struct smsr__worker *w)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (!w->started)
+		return;
+	atomic_store_explicit(&w->stop, 1, memory_order_release);
+	smsr__worker_wake(w);
+	n = write(w->efd, &one, sizeof(one));
+	(void)n;
 }
 
 void smsr__worker_join(struct smsr__worker *w)
 {
 	if (!w->started)
 		return;
-	atomic_store_explicit(&w->stop, 1, memory_order_release);
-	smsr__worker_wake(w);
-	{
-		uint64_t one = 1;
-		ssize_t n = write(w->efd, &one, sizeof(one));
-
-		(void)n;
-	}
+	smsr__worker_signal(w);
 	pthread_join(w->thread, NULL);
 	w->started = false;
 }

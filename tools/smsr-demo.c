@@ -128,9 +128,10 @@ static void make_msg(struct smsr_msg *m, char *text, size_t tl, char *to, unsign
 
 static const char *state_name(int s)
 {
-	static const char *const names[] = {"up", "DOWN", "paused", "draining"};
+	static const char *const names[] = {"up",	"DOWN",	   "paused",
+					    "draining", "removed", "degraded"};
 
-	return s >= 0 && s < 4 ? names[s] : "?";
+	return s >= 0 && s < 6 ? names[s] : "?";
 }
 
 static void progress(struct smsr_router *r, struct demo *d, double t, bool tty)

@@ -52,6 +52,9 @@ extern "C" {
 	X(SMSR_ECHANERR, 1026, "channel_error", "the channel reported a temporary error")          \
 	X(SMSR_EDLRTIMEOUT, 1027, "dlr_timeout", "no delivery report arrived in time")             \
 	X(SMSR_ESTOPPED, 1028, "router_stopped", "the router stopped before the message was sent") \
+	X(SMSR_EBLACKHOLE, 1029, "black_hole", "the channel takes submits but stopped answering")  \
+	X(SMSR_ENOREPORTS, 1030, "no_reports", "the channel stopped sending delivery reports")     \
+	X(SMSR_EFAILING, 1031, "failing", "the channel failed too often: its breaker is open")     \
 	X(SMSR_EFRAMETOOBIG, 1100, "frame_too_large",                                              \
 	  "frame is larger than the maximum frame size")                                           \
 	X(SMSR_EBADFRAME, 1101, "bad_frame", "frame header announces an empty frame")              \

@@ -78,6 +78,8 @@ enum smsr_event_type {
 	SMSR_EV_EXPIRED = 5,   /* final */
 	SMSR_EV_REJECTED = 6,  /* not accepted: reason (also the submit result) */
 	SMSR_EV_HANDOFF = 7,   /* handed to the channel driver (before the carrier answers) */
+	SMSR_EV_CHANNEL =
+	    8, /* not a message's: a channel changed state (id 0, chan_state, reason) */
 	SMSR_EV_COUNT
 };
 #define SMSR_EV_MASK(t) (1u << (t))
@@ -106,6 +108,7 @@ struct smsr_event {
 	const char *tags;	   /* NULL when none */
 	const char *recipient;	   /* E.164 */
 	uint32_t segments;	   /* billable segments */
+	uint8_t chan_state;	   /* CHANNEL: the new enum smsr_chan_state (reason: why) */
 };
 
 SMSR_API const char *smsr_class_name(enum smsr_class cls);    /* "verification", ... */

@@ -89,7 +89,8 @@ enum smsr_chan_state {
 	SMSR_CHAN_DOWN = 1,   /* the transport says so */
 	SMSR_CHAN_PAUSED = 2, /* an operator said so */
 	SMSR_CHAN_DRAINING = 3,
-	SMSR_CHAN_REMOVED = 4, /* by the operator; closed once nothing is in flight */
+	SMSR_CHAN_REMOVED = 4,	/* by the operator; closed once nothing is in flight */
+	SMSR_CHAN_DEGRADED = 5, /* up, but erring or probing after an outage: less traffic */
 };
 
 struct smsr_channel_info {
@@ -106,6 +107,17 @@ struct smsr_channel_info {
 	uint64_t queued[SMSR_NCLASS]; /* per lane, index class - 1 */
 	uint64_t submitted, accepted, delivered, failed, expired, throttled;
 	double price; /* per segment */
+	/* Health (see smsr_router_channels()). */
+	uint64_t retried;	/* sends that failed temporarily and went again */
+	uint64_t resent;	/* unknown outcome (outage, timeout), resent by class */
+	uint64_t rate_cuts;	/* send-rate halvings after throttling */
+	uint64_t breaker_opens; /* times the circuit breaker opened */
+	uint8_t breaker;	/* 0 closed, 1 degraded, 2 open, 3 half-open */
+	uint32_t send_tps;	/* pacing now: granted, cut by throttling, or measured */
+	uint32_t latency_us;	/* moving average of submit answers */
+	uint32_t report_ms;	/* moving average of delivery report delays */
+	uint32_t delivery_pm;	/* moving delivery rate from reports, per mille */
+	int32_t error_pct;	/* answers that were errors, last 1-2 s; -1 too few */
 };
 
 /*
@@ -123,8 +135,14 @@ SMSR_API int smsr_router_channel_find(struct smsr_router *r, const char *name);
  * rule (same ids; a QUEUED event names the new channel; a lane's order is
  * kept). A message with nowhere to go stays and is sent when its channel is
  * back, or expires; moving is tried again whenever some channel comes up.
- * Messages already handed to the driver are not moved (their outcome is unknown;
- * a per-class resend policy is still to come).
+ * Messages already handed to the driver have an unknown outcome: those of
+ * the classes in router.retry.resend_unanswered (verification by default)
+ * are sent again elsewhere at once; the others wait for their answer or
+ * time out. The same happens when the channel's circuit breaker opens
+ * (black_hole, no_reports, failing; see docs/config.md), and each state
+ * change is an SMSR_EV_CHANNEL event with its reason. Temporary errors are
+ * retried with backoff on the best other channel; permanent ones fail at
+ * once; router.retry.max_attempts and validity bound every message.
  *
  * Operator states. A paused channel takes no new messages and sends
  * nothing; a draining one takes no new messages and keeps sending what is
@@ -187,6 +205,8 @@ struct smsr_stats {
 	uint64_t delivered, failed, expired;
 	uint64_t by_class[SMSR_NCLASS]; /* accepted per class */
 	uint64_t stale_reports;		/* driver reports for unknown tokens */
+	uint64_t retrying_now;		/* waiting out a retry backoff */
+	uint64_t retried, resent;	/* see smsr_channel_info */
 };
 
 /* A snapshot of the router's counters (eventually consistent). */

@@ -44,6 +44,8 @@ void evlog_cb(void *arg, const struct smsr_event *ev)
 	e->channel = ev->channel;
 	e->reason = ev->reason;
 	e->op_code = ev->op_code;
+	e->attempt = ev->attempt;
+	e->chan_state = ev->chan_state;
 	if (ev->carrier_msgid)
 		snprintf(e->carrier_msgid, sizeof(e->carrier_msgid), "%s", ev->carrier_msgid);
 	if (ev->client_ref)

@@ -16,7 +16,7 @@
 struct evrec {
 	uint64_t id;
 	uint64_t ts_ns;
-	uint8_t type, cls;
+	uint8_t type, cls, attempt, chan_state;
 	int32_t channel, reason, op_code;
 	char carrier_msgid[24];
 	char client_ref[SMSR_REF_MAX + 1];

@@ -34,6 +34,14 @@ static const char *event_name(int t)
 	return smsr_event_name((enum smsr_event_type)t);
 }
 
+static const char *chan_state(int s)
+{
+	static const char *const names[] = {"up",	"down",	   "paused",
+					    "draining", "removed", "degraded"};
+
+	return s >= 0 && s < 6 ? names[s] : "other";
+}
+
 static const char *nz(const char *s)
 {
 	return s && *s ? s : "-";
@@ -46,6 +54,14 @@ void smsr_client_print_event(FILE *f, const Smsr__V1__Event *e)
 	if (e->type == SMSR__V1__EVENT_TYPE__EVENT_TYPE_OVERFLOW) {
 		fprintf(f, "%s overflow dropped=%" PRIu64 "\n", fmt_time(e->time_unix_ns, tbuf, 40),
 			e->dropped);
+		return;
+	}
+	if (e->type == SMSR__V1__EVENT_TYPE__EVENT_TYPE_CHANNEL) {
+		fprintf(f, "%s channel %s state=%s", fmt_time(e->time_unix_ns, tbuf, 40),
+			nz(e->channel), chan_state(e->channel_state));
+		if (e->reason_code)
+			fprintf(f, " reason=%s", nz(e->reason));
+		fputc('\n', f);
 		return;
 	}
 	fprintf(f, "%s id=%" PRIu64 " %s class=%s carrier=%s channel=%s attempt=%u ref=%s to=%s",
@@ -87,18 +103,12 @@ void smsr_client_print_status(FILE *f, const Smsr__V1__MessageStatus *ms)
 	}
 }
 
-static const char *chan_state(int s)
-{
-	static const char *const names[] = {"up", "down", "paused", "draining", "removed"};
-
-	return s >= 0 && s < 5 ? names[s] : "other";
-}
-
 static void channel_header(FILE *f)
 {
-	fprintf(f, "%-14s %-6s %-9s %6s %6s %5s %5s %15s %9s %9s %9s %7s %9s\n", "NAME", "DRIVER",
-		"STATE", "TPS", "WINDOW", "INFL", "DLR", "QUEUED(V/N/M)", "SUBMITTED", "DELIVERED",
-		"FAILED", "EXPIRED", "THROTTLED");
+	fprintf(f, "%-14s %-6s %-9s %6s %6s %5s %5s %15s %9s %9s %9s %7s %9s %6s %6s %5s %7s\n",
+		"NAME", "DRIVER", "STATE", "TPS", "WINDOW", "INFL", "DLR", "QUEUED(V/N/M)",
+		"SUBMITTED", "DELIVERED", "FAILED", "EXPIRED", "THROTTLED", "SEND/S", "LAT_MS",
+		"DLV%", "RETRIED");
 }
 
 static void channel_row(FILE *f, const Smsr__V1__ChannelInfo *ci)
@@ -116,6 +126,8 @@ static void channel_row(FILE *f, const Smsr__V1__ChannelInfo *ci)
 		ci->name, ci->driver, chan_state(ci->state), ci->tps, ci->window, ci->inflight,
 		ci->awaiting_dlr, queued, ci->submitted, ci->delivered, ci->failed, ci->expired,
 		ci->throttled);
+	fprintf(f, " %6u %6.1f %5.1f %7" PRIu64, ci->send_tps, ci->latency_us / 1000.0,
+		ci->delivery_permille / 10.0, ci->retried + ci->resent);
 	if (ci->down_code)
 		fprintf(f, " (%s)", nz(ci->down_reason));
 	fputc('\n', f);

@@ -58,6 +58,16 @@ static Smsr__V1__ChannelInfo *info_to_pb(struct srv *s, const struct smsr_channe
 	p->failed = ci->failed;
 	p->expired = ci->expired;
 	p->throttled = ci->throttled;
+	p->retried = ci->retried;
+	p->resent = ci->resent;
+	p->rate_cuts = ci->rate_cuts;
+	p->breaker_opens = ci->breaker_opens;
+	p->breaker = (Smsr__V1__Breaker)ci->breaker;
+	p->send_tps = ci->send_tps;
+	p->latency_us = ci->latency_us;
+	p->report_ms = ci->report_ms;
+	p->delivery_permille = ci->delivery_pm;
+	p->error_pct = ci->error_pct;
 	p->price = ci->price;
 	return p;
 }

@@ -264,6 +264,8 @@ void event_to_pb(struct srv *s, struct arena *a, const struct smsr_event *ev, ui
 	pb->client_ref = pb_str(ev->client_ref ? ev->client_ref : "");
 	pb->tags = pb_str(ev->tags ? ev->tags : "");
 	pb->recipient = pb_str(ev->recipient ? ev->recipient : "");
+	if (ev->type == SMSR_EV_CHANNEL)
+		pb->channel_state = (Smsr__V1__ChannelState)ev->chan_state;
 	(void)a;
 }
 

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Channel health and circuit breaker (see chan_health.h).
+ */
+#include "smsr/errors.h"
+#include "chan_health.h"
+
+#define SEC	      1000000000ull
+#define MS	      1000000ull
+#define COOL_MAX_NS   (30 * SEC)
+#define EWMA	      0.05
+#define LAT_FACTOR    8 /* black hole: unanswered this many usual latencies */
+#define REPORT_FACTOR 4
+/* Overdue submits it takes to call a black hole: one lost answer is not one. */
+#define OVERDUE_MIN 2
+
+void smsr__health_init(struct smsr__health *h, uint64_t now_ns)
+{
+	*h = (struct smsr__health){
+	    .win_start = now_ns, .last_answer = now_ns, .last_report = now_ns, .delivery = 1.0};
+}
+
+/* Keep the window at "this second and the previous one". */
+static void roll(struct smsr__health *h, uint64_t now)
+{
+	if (now - h->win_start < SEC)
+		return;
+	if (now - h->win_start < 2 * SEC) {
+		h->ok[1] = h->ok[0];
+		h->err[1] = h->err[0];
+	} else {
+		h->ok[1] = h->err[1] = 0;
+	}
+	h->ok[0] = h->err[0] = 0;
+	h->win_start = now;
+}
+
+int smsr__health_error_pct(const struct smsr__health *h, const struct smsr__health_cfg *cfg)
+{
+	uint32_t ok = h->ok[0] + h->ok[1], err = h->err[0] + h->err[1];
+
+	if (ok + err < cfg->min_samples || ok + err == 0)
+		return -1;
+	return (int)(100ull * err / (ok + err));
+}
+
+static void open_breaker(struct smsr__health *h, const struct smsr__health_cfg *cfg, int reason,
+			 uint64_t now)
+{
+	uint64_t cool = (uint64_t)cfg->cool_down_ms * MS;
+
+	for (uint32_t i = 0; i < h->opens && cool < COOL_MAX_NS; i++)
+		cool *= 2;
+	h->state = SMSR__BRK_OPEN;
+	h->reason = reason;
+	h->reopen_at = now + (cool < COOL_MAX_NS ? cool : COOL_MAX_NS);
+	h->opens++;
+	h->opened_total++;
+	h->streak = 0;
+	h->half_ok = 0;
+	/* A fresh start once it comes back: old errors must not reopen it. */
+	h->ok[0] = h->ok[1] = h->err[0] = h->err[1] = 0;
+}
+
+/* Closed or degraded, by the error rate. */
+static int closed_state(const struct smsr__health *h, const struct smsr__health_cfg *cfg)
+{
+	int pct = smsr__health_error_pct(h, cfg);
+
+	return pct >= 0 && pct > (int)cfg->degrade_pct ? SMSR__BRK_DEGRADED : SMSR__BRK_CLOSED;
+}
+
+int smsr__health_answer(struct smsr__health *h, const struct smsr__health_cfg *cfg,
+			enum smsr__answer a, uint64_t latency_ns, uint64_t now_ns)
+{
+	int pct;
+
+	roll(h, now_ns);
+	h->last_answer = now_ns;
+	if (a == SMSR__ANS_THROTTLE || a == SMSR__ANS_LINK)
+		return h->state;
+	h->lat_ns = h->lat_ns == 0 ? (double)latency_ns
+				   : h->lat_ns + EWMA * ((double)latency_ns - h->lat_ns);
+	if (h->state == SMSR__BRK_OPEN)
+		return h->state; /* a late answer from before it opened */
+	if (a == SMSR__ANS_OK) {
+		h->ok[0]++;
+		h->streak = 0;
+		if (h->state == SMSR__BRK_HALF && ++h->half_ok >= cfg->probes) {
+			h->opens = 0;
+			h->state = SMSR__BRK_CLOSED;
+		}
+		if (h->state != SMSR__BRK_HALF)
+			h->state = (uint8_t)closed_state(h, cfg);
+		return h->state;
+	}
+	h->err[0]++;
+	if (a == SMSR__ANS_FAIL)
+		h->streak++;
+	if (h->state == SMSR__BRK_HALF) {
+		open_breaker(h, cfg, -SMSR_EFAILING, now_ns);
+		return h->state;
+	}
+	pct = smsr__health_error_pct(h, cfg);
+	if (h->streak >= cfg->open_after || (pct >= 0 && pct >= (int)cfg->error_pct))
+		open_breaker(h, cfg, -SMSR_EFAILING, now_ns);
+	else
+		h->state = (uint8_t)closed_state(h, cfg);
+	return h->state;
+}
+
+void smsr__health_report(struct smsr__health *h, bool delivered, uint64_t delay_ns, uint64_t now_ns)
+{
+	h->last_report = now_ns;
+	h->report_ns = h->report_ns == 0 ? (double)delay_ns
+					 : h->report_ns + EWMA * ((double)delay_ns - h->report_ns);
+	h->delivery += EWMA * ((delivered ? 1.0 : 0.0) - h->delivery);
+}
+
+uint64_t smsr__health_answer_limit(const struct smsr__health *h, const struct smsr__health_cfg *cfg)
+{
+	uint64_t t = (uint64_t)cfg->answer_timeout_ms * MS;
+
+	return (double)t < LAT_FACTOR * h->lat_ns ? (uint64_t)(LAT_FACTOR * h->lat_ns) : t;
+}
+
+uint64_t smsr__health_report_limit(const struct smsr__health *h, const struct smsr__health_cfg *cfg)
+{
+	uint64_t t = (uint64_t)cfg->report_silence_ms * MS;
+
+	if (h->report_ns == 0)
+		return UINT64_MAX; /* no report seen yet: nothing to compare with */
+	return (double)t < REPORT_FACTOR * h->report_ns ? (uint64_t)(REPORT_FACTOR * h->report_ns)
+							: t;
+}
+
+int smsr__health_check(struct smsr__health *h, const struct smsr__health_cfg *cfg,
+		       uint32_t unanswered, uint32_t unreported, uint64_t now_ns)
+{
+	roll(h, now_ns);
+	if (h->state == SMSR__BRK_OPEN) {
+		if (now_ns >= h->reopen_at) {
+			h->state = SMSR__BRK_HALF;
+			h->half_ok = 0;
+			h->last_answer = h->last_report = now_ns;
+		}
+		return h->state;
+	}
+	if (unanswered >= OVERDUE_MIN &&
+	    now_ns - h->last_answer >= smsr__health_answer_limit(h, cfg))
+		open_breaker(h, cfg, -SMSR_EBLACKHOLE, now_ns);
+	else if (unreported >= OVERDUE_MIN &&
+		 now_ns - h->last_report >= smsr__health_report_limit(h, cfg))
+		open_breaker(h, cfg, -SMSR_ENOREPORTS, now_ns);
+	else if (h->state != SMSR__BRK_HALF)
+		h->state = (uint8_t)closed_state(h, cfg);
+	return h->state;
+}
