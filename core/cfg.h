@@ -22,6 +22,7 @@
 #define SMSR__NAME_MAX	      31
 #define SMSR__GROUPS_MAX      4
 #define SMSR__GROUP_CHANS_MAX 8
+#define SMSR__CHANS_MAX	      1024 /* channels in a config, and ever added to a router */
 
 /* Bit masks: classes use bit (class - 1), carriers bit (carrier). */
 #define SMSR__CLASS_BIT(c)   (1u << ((c)-1))
@@ -81,6 +82,16 @@ struct smsr_config {
 
 /* Release what @cfg owns (not @cfg itself) and zero it. */
 void smsr__cfg_free(struct smsr_config *cfg);
+
+/*
+ * One channel, as a libconfig group in @text ("{ name = ...; driver = ...; }",
+ * the syntax of a channels[] entry), into @out (owned params). 0, or
+ * -SMSR_ECONFIG with a one-line reason in @err.
+ */
+int smsr__cfg_parse_channel(const char *text, struct smsr__chan_cfg *out, char *err, size_t errlen);
+/* Deep copy of one channel's settings; release with smsr__cfg_chan_free(). */
+int smsr__cfg_chan_copy(struct smsr__chan_cfg *dst, const struct smsr__chan_cfg *src);
+void smsr__cfg_chan_free(struct smsr__chan_cfg *ch);
 
 /* Deep copy @src into @dst (zeroed storage). 0 or -SMSR_ENOMEM. */
 int smsr__cfg_copy(struct smsr_config *dst, const struct smsr_config *src);

@@ -23,7 +23,7 @@
 
 #define CARRIER_ENTRIES_MAX 1000000 /* prefixes or ported numbers */
 #define FILE_MAX	    (64u << 20)
-#define CHANS_MAX	    1024
+#define CHANS_MAX	    SMSR__CHANS_MAX
 #define ROUTES_MAX	    1024
 #define PARAMS_MAX	    64
 #define TPS_MAX		    1000000
@@ -584,6 +584,48 @@ static int parse_text(struct smsr_config *cfg, const char *text, const char *dir
 	return 0;
 }
 
+static void chan_params_free(struct smsr__chan_cfg *ch);
+
+int smsr__cfg_parse_channel(const char *text, struct smsr__chan_cfg *out, char *err, size_t errlen)
+{
+	struct smsr__cfg_ctx c = {err, errlen};
+	struct smsr__chan_cfg tmp = {0};
+	config_t lc;
+	char *doc;
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!text || !out || strlen(text) > FILE_MAX)
+		return -SMSR_EINVAL;
+	doc = malloc(strlen(text) + 16);
+	if (!doc)
+		return -SMSR_ENOMEM;
+	sprintf(doc, "channel = %s;", text);
+	config_init(&lc);
+	if (config_read_string(&lc, doc) != CONFIG_TRUE) {
+		if (err && errlen)
+			snprintf(err, errlen, "line %d: %s", config_error_line(&lc),
+				 config_error_text(&lc) ? config_error_text(&lc) : "syntax error");
+		rc = -SMSR_ECONFIG;
+	} else {
+		const config_setting_t *s = config_lookup(&lc, "channel");
+
+		rc = s && config_setting_is_group(s)
+			 ? parse_channel(&c, s, &tmp)
+			 : smsr__cfg_fail(&c, config_root_setting(&lc), NULL,
+					  "a channel is one group { name = ...; driver = ...; }");
+	}
+	config_destroy(&lc);
+	free(doc);
+	if (rc < 0) {
+		chan_params_free(&tmp);
+		return rc;
+	}
+	*out = tmp;
+	return 0;
+}
+
 int smsr_config_parse(struct smsr_config *cfg, const char *text, char *err, size_t errlen)
 {
 	return parse_text(cfg, text, NULL, err, errlen);
@@ -703,6 +745,8 @@ void smsr__cfg_free(struct smsr_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+static int chan_params_copy(struct smsr__chan_cfg *dst, const struct smsr__chan_cfg *src);
+
 /* malloc'd copy of @n elements of @size at @src; NULL when @n is 0 or on OOM. */
 static void *dup_array(const void *src, size_t n, size_t size)
 {
@@ -711,6 +755,23 @@ static void *dup_array(const void *src, size_t n, size_t size)
 	if (p)
 		memcpy(p, src, n * size);
 	return p;
+}
+
+int smsr__cfg_chan_copy(struct smsr__chan_cfg *dst, const struct smsr__chan_cfg *src)
+{
+	*dst = *src;
+	dst->params = NULL;
+	dst->nparams = 0;
+	if (chan_params_copy(dst, src) < 0) {
+		chan_params_free(dst);
+		return -SMSR_ENOMEM;
+	}
+	return 0;
+}
+
+void smsr__cfg_chan_free(struct smsr__chan_cfg *ch)
+{
+	chan_params_free(ch);
 }
 
 static int chan_params_copy(struct smsr__chan_cfg *dst, const struct smsr__chan_cfg *src)

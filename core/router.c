@@ -13,7 +13,7 @@
 #include "clock.h"
 #include "router_int.h"
 
-static const struct smsr_driver *find_driver(const struct smsr_router *r, const char *name)
+const struct smsr_driver *smsr__find_driver(const struct smsr_router *r, const char *name)
 {
 	for (size_t i = 0; i < r->ndrivers; i++)
 		if (strcmp(r->drivers[i]->name, name) == 0)
@@ -34,7 +34,7 @@ static int setup_drivers(struct smsr_router *r, const struct smsr_router_opts *o
 
 		if (!d || !d->name || !d->open || !d->submit || !d->poll || !d->close)
 			return -SMSR_EINVAL;
-		if (find_driver(r, d->name))
+		if (smsr__find_driver(r, d->name))
 			return -SMSR_EEXIST;
 		r->drivers[r->ndrivers++] = d;
 	}
@@ -58,31 +58,51 @@ static int setup_workers(struct smsr_router *r, unsigned want)
 		r->nworkers = i + 1;
 		if (ret < 0)
 			return ret;
-		r->workers[i].chans = calloc(r->nchans / want + 1, sizeof(struct smsr_chan *));
+		r->workers[i].chans = calloc(SMSR__CHANS_MAX, sizeof(struct smsr_chan *));
 		if (!r->workers[i].chans)
 			return -SMSR_ENOMEM;
 	}
 	return 0;
 }
 
+int smsr__chan_init(struct smsr_router *r, size_t i)
+{
+	struct smsr_chan *c = &r->chans[i];
+
+	c->index = (uint32_t)i;
+	c->cfg = &r->cfg.chans[i];
+	c->drv = smsr__find_driver(r, c->cfg->driver);
+	if (!c->drv)
+		return -SMSR_ENODRIVER;
+	atomic_init(&c->state, SMSR_CHAN_DOWN);
+	atomic_init(&c->down_reason, -SMSR_ENOTRUNNING);
+	atomic_init(&c->tps, c->cfg->tps);
+	return 0;
+}
+
+/*
+ * Channels live in arrays sized for every channel the router may ever
+ * have (SMSR__CHANS_MAX, untouched pages cost nothing), so adding one while
+ * others are in use never moves them.
+ */
 static int setup_channels(struct smsr_router *r)
 {
-	r->nchans = r->cfg.nchans;
-	r->chans = calloc(r->nchans ? r->nchans : 1, sizeof(*r->chans));
+	struct smsr__chan_cfg *cc = realloc(r->cfg.chans, SMSR__CHANS_MAX * sizeof(*cc));
+
+	if (!cc)
+		return -SMSR_ENOMEM;
+	memset(cc + r->cfg.nchans, 0, (SMSR__CHANS_MAX - r->cfg.nchans) * sizeof(*cc));
+	r->cfg.chans = cc;
+	r->chans = calloc(SMSR__CHANS_MAX, sizeof(*r->chans));
 	if (!r->chans)
 		return -SMSR_ENOMEM;
-	for (size_t i = 0; i < r->nchans; i++) {
-		struct smsr_chan *c = &r->chans[i];
+	for (size_t i = 0; i < r->cfg.nchans; i++) {
+		int ret = smsr__chan_init(r, i);
 
-		c->index = (uint32_t)i;
-		c->cfg = &r->cfg.chans[i];
-		c->drv = find_driver(r, c->cfg->driver);
-		if (!c->drv)
-			return -SMSR_ENODRIVER;
-		atomic_init(&c->state, SMSR_CHAN_DOWN);
-		atomic_init(&c->down_reason, -SMSR_ENOTRUNNING);
-		atomic_init(&c->tps, c->cfg->tps);
+		if (ret < 0)
+			return ret;
 	}
+	atomic_store(&r->nchans, r->cfg.nchans);
 	return 0;
 }
 
@@ -170,8 +190,9 @@ int smsr_router_start(struct smsr_router *r)
 		goto out;
 	}
 	for (size_t i = 0; i < r->nchans; i++) {
-		r->chans[i].worker->now = smsr__now_ns();
-		ret = smsr__chan_open(r, &r->chans[i]);
+		if (atomic_load(&r->chans[i].state) == SMSR_CHAN_REMOVED)
+			continue; /* added, then removed before the start */
+		ret = smsr__chan_open(r, &r->chans[i], smsr__now_ns());
 		if (ret < 0)
 			goto err_open;
 	}

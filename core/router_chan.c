@@ -61,7 +61,7 @@ static struct smsr__rec *slot_find(struct smsr_chan *c, uint64_t token)
 	return c->slots[i].rec;
 }
 
-int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c)
+int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c, uint64_t now)
 {
 	const struct smsr__chan_cfg *cfg = c->cfg;
 	uint64_t seed = 0x9e3779b97f4a7c15ull * (c->index + 1);
@@ -72,8 +72,8 @@ int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c)
 	c->free_slot = UINT32_MAX;
 	c->link_up = false;
 	c->link_reason = -SMSR_ENOTRUNNING;
-	smsr__health_init(&c->health, c->worker->now);
-	smsr__lanes_init(&c->lanes, cfg, c->worker->now);
+	smsr__health_init(&c->health, now);
+	smsr__lanes_init(&c->lanes, cfg, now);
 	ret = c->drv->open(c, cfg->params, cfg->nparams, seed, &c->drv_state);
 	if (ret < 0)
 		return ret;
@@ -386,7 +386,6 @@ static void inject_dlr(struct smsr_chan *c, const char *msgid, const char *value
 
 void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct smsr__ctl *ctl)
 {
-	(void)w;
 	if (ctl->op == SMSR__CTL_DRIVER && c->drv->ctl && c->open)
 		c->drv->ctl(c->drv_state, ctl->key, ctl->value);
 	else if (ctl->op == SMSR__CTL_RATE)
@@ -395,6 +394,8 @@ void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct sm
 		inject_dlr(c, ctl->key, ctl->value);
 	else if (ctl->op == SMSR__CTL_REMOVE)
 		c->removing = true; /* the next pass over the channels does the rest */
+	else if (ctl->op == SMSR__CTL_ADD)
+		w->chans[w->nchans++] = c; /* opened by the caller; ours from now on */
 	c->poll_at = 0;
 	c->dispatch_at = 0;
 }

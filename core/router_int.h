@@ -122,6 +122,7 @@ enum smsr__ctl_op {
 	SMSR__CTL_RATE = 2,   /* value: new tps */
 	SMSR__CTL_DLR = 3,    /* key: carrier msgid; value: "status op_code" */
 	SMSR__CTL_REMOVE = 4, /* move the queue away, close when idle */
+	SMSR__CTL_ADD = 5,    /* a channel added while running: adopt it */
 };
 
 #define SMSR__WORKERS_MAX 64
@@ -220,8 +221,8 @@ struct smsr_router {
 	pthread_mutex_t
 	    admin_lock; /* serializes start/stop/snapshot swaps; never on the hot path */
 
-	struct smsr_chan *chans; /* array of cfg.nchans */
-	size_t nchans;
+	struct smsr_chan *chans; /* SMSR__CHANS_MAX slots, the first nchans in use */
+	_Atomic size_t nchans;	 /* grows (channel add); an index is never reused */
 	struct smsr__worker *workers;
 	unsigned nworkers;
 
@@ -308,7 +309,10 @@ void smsr__retry_fail_all(struct smsr__worker *w, int reason);
 void smsr__requeue(struct smsr__worker *w, struct smsr__rec *rec, int to);
 
 /* Channel side (router_chan.c). */
-int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c);
+int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c, uint64_t now);
+/* Set up r->chans[@i] from r->cfg.chans[@i] (router.c). */
+int smsr__chan_init(struct smsr_router *r, size_t i);
+const struct smsr_driver *smsr__find_driver(const struct smsr_router *r, const char *name);
 void smsr__chan_close(struct smsr_chan *c);
 void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c);
 void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c);

@@ -164,6 +164,32 @@ SMSR_API int smsr_router_channel_resume(struct smsr_router *r, int index);
  */
 SMSR_API int smsr_router_channel_remove(struct smsr_router *r, int index);
 
+/*
+ * Add a channel while traffic flows. @text is one channel in the syntax of
+ * a configuration's channels[] entry (docs/config.md), e.g.
+ * "{ name = \"cmcc-c\"; driver = \"sim\"; carriers = [\"cmcc\"]; tps = 200; }".
+ * The channel opens at once (when the router runs) and takes messages once
+ * a route names it (smsr_router_reload()). Returns its index, or
+ * -SMSR_ECONFIG, -SMSR_EEXIST (a live channel has that name),
+ * -SMSR_ENODRIVER, -SMSR_ESTATE (stopped), or the driver's open error; a
+ * one-line reason goes to @err (may be NULL).
+ */
+SMSR_API int smsr_router_channel_add(struct smsr_router *r, const char *text, char *err,
+				     size_t errlen);
+/*
+ * Apply a whole new configuration while traffic flows, as snapshot swaps:
+ * channels new by name are added; channels gone are removed (their queues
+ * move to the other channels of their routes); channels whose settings
+ * changed are replaced by a new channel of the same name (the old one's
+ * queue moves onto it), except that tps and price change in place; routes,
+ * carrier prefixes and ported numbers are replaced. Router settings
+ * (node_id, workers, validity, health, retry) must be unchanged. A
+ * configuration that cannot be applied is rejected whole (-SMSR_ECONFIG,
+ * -SMSR_ENODRIVER, or the error of a channel that would not open) with a
+ * reason in @err, and the running one stays. @cfg is borrowed.
+ */
+SMSR_API int smsr_router_reload(struct smsr_router *r, const struct smsr_config *cfg, char *err,
+				size_t errlen);
 /* New granted rate in segments per second (0: unlimited, at most SMSR_TPS_MAX). */
 #define SMSR_TPS_MAX 1000000u
 SMSR_API int smsr_router_channel_set_rate(struct smsr_router *r, int index, uint32_t tps);
