@@ -11,6 +11,7 @@
  * Exit status: 0 success, 1 failure of the command itself (including a
  * rejected message), 2 usage error.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ static int cmd_status(int argc, char **argv);
 static int cmd_watch(int argc, char **argv);
 static int cmd_channels(int argc, char **argv);
 static int cmd_stats(int argc, char **argv);
+static int cmd_reload(int argc, char **argv);
 
 static const struct command commands[] = {
     {"classify", "[--tsv [-v]]",
@@ -65,6 +67,10 @@ static const struct command commands[] = {
      "list channels; or: pause|resume|drain|remove NAME,\n"
      "\tadd NAME 'CONFIG', rate NAME TPS, weight NAME W, ctl NAME KEY VALUE",
      cmd_channels},
+    {"reload", "[FILE]",
+     "apply a whole configuration while traffic flows (channels added, removed,\n"
+     "\treplaced; routes swapped); no FILE: smsrd re-reads its own file",
+     cmd_reload},
     {"stats", "", "router and daemon counters", cmd_stats},
     {"ping", "", "round trip and the server's limits", cmd_ping},
     {"help", "", "print this help", cmd_help},
@@ -684,6 +690,55 @@ static int cmd_channels(int argc, char **argv)
 	} else {
 		printf("%s: %s\n", argv[2], argv[1]);
 	}
+	smsr_client_free(r);
+	return 0;
+}
+
+/* The whole of @path, malloc'd and NUL-terminated; NULL with a message. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	long n = -1;
+
+	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (16l << 20) &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	if (!buf)
+		fprintf(stderr, "smsrctl: %s: %s\n", path, f ? "cannot read it" : strerror(errno));
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+static int cmd_reload(int argc, char **argv)
+{
+	Smsr__V1__Request req = SMSR__V1__REQUEST__INIT;
+	Smsr__V1__ReloadRequest rl = SMSR__V1__RELOAD_REQUEST__INIT;
+	Smsr__V1__Response *r;
+	char *text = NULL;
+
+	if (argc > 2)
+		return usage_err("reload", "usage: reload [FILE]");
+	if (argc == 2 && !(text = slurp(argv[1])))
+		return 1;
+	rl.config = text ? text : "";
+	req.body_case = SMSR__V1__REQUEST__BODY_RELOAD;
+	req.reload = &rl;
+	r = call(&req, SMSR__V1__RESPONSE__BODY_RELOAD, NULL);
+	free(text);
+	if (!r)
+		return 1;
+	if (gopt.json)
+		json_line(&r->reload->base);
+	else
+		smsr_client_print_channels(stdout, r->reload->channels, r->reload->n_channels);
 	smsr_client_free(r);
 	return 0;
 }

@@ -1,26 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 /* channel_list, channel_admin, inject and stats. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "smsrd.h"
 #include "status.h"
 
-#define MAXCH 64
+/* Every channel's info, malloc'd (*@n of them); NULL on OOM. */
+static struct smsr_channel_info *channels(struct srv *s, int *n)
+{
+	struct smsr_channel_info *ci = malloc(SRV_CHANS_MAX * sizeof(*ci));
+	int k = ci ? smsr_router_channels(s->r, ci, SRV_CHANS_MAX) : 0;
 
+	*n = k < SRV_CHANS_MAX ? k : SRV_CHANS_MAX;
+	return ci;
+}
+
+/* The names events and results carry; again after channels were added. */
 void srv_refresh_channels(struct srv *s)
 {
-	struct smsr_channel_info ci[MAXCH];
-	int n = smsr_router_channels(s->r, ci, MAXCH);
+	int n;
+	struct smsr_channel_info *ci = channels(s, &n);
 
-	s->nchans = n < MAXCH ? n : MAXCH;
-	for (int i = 0; i < s->nchans; i++) {
+	for (int i = 0; ci && i < n; i++) {
 		size_t len = strnlen(ci[i].name, sizeof(s->chan_names[i]) - 1);
 
 		memcpy(s->chan_names[i], ci[i].name, len);
 		s->chan_names[i][len] = '\0';
 	}
+	if (ci)
+		s->nchans = n;
+	free(ci);
 }
 
 static Smsr__V1__ChannelInfo *info_to_pb(struct srv *s, const struct smsr_channel_info *ci)
@@ -72,23 +84,32 @@ static Smsr__V1__ChannelInfo *info_to_pb(struct srv *s, const struct smsr_channe
 	return p;
 }
 
+/* The channels named @want (empty: all) as protobuf, *@k of them; NULL on OOM. */
+static Smsr__V1__ChannelInfo **list_to_pb(struct srv *s, const struct smsr_channel_info *ci, int n,
+					  const char *want, size_t *k)
+{
+	Smsr__V1__ChannelInfo **list = arena_alloc(&s->ar, (size_t)n * sizeof(*list) + 1);
+
+	*k = 0;
+	for (int i = 0; list && i < n; i++)
+		if (!want[0] || !strcmp(want, ci[i].name))
+			if (!(list[(*k)++] = info_to_pb(s, &ci[i])))
+				return NULL;
+	return list;
+}
+
 void srv_call_channels(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 {
 	Smsr__V1__Response resp = SMSR__V1__RESPONSE__INIT;
 	Smsr__V1__ChannelListResponse out = SMSR__V1__CHANNEL_LIST_RESPONSE__INIT;
-	struct smsr_channel_info ci[MAXCH];
 	Smsr__V1__ChannelInfo **list;
 	const char *want = req->channel_list->name;
-	int n = smsr_router_channels(s->r, ci, MAXCH);
+	int n;
+	struct smsr_channel_info *ci = channels(s, &n);
 	size_t k = 0;
 
-	if (n > MAXCH)
-		n = MAXCH;
-	list = arena_alloc(&s->ar, (size_t)n * sizeof(*list) + 1);
-	for (int i = 0; list && i < n; i++)
-		if (!want[0] || !strcmp(want, ci[i].name))
-			if (!(list[k++] = info_to_pb(s, &ci[i])))
-				list = NULL;
+	list = ci ? list_to_pb(s, ci, n, want, &k) : NULL;
+	free(ci);
 	if (!list) {
 		conn_reply_error(s, c, req->call_id, SMSR_ENOMEM, NULL);
 		return;
@@ -152,6 +173,8 @@ static const char *op_name(Smsr__V1__ChannelAdminRequest__OpCase op)
 		return "weight changed";
 	case SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_REMOVE:
 		return "removed";
+	case SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_ADD:
+		return "added";
 	default:
 		return "driver ctl";
 	}
@@ -234,13 +257,101 @@ static void call_inject(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	conn_reply(s, c, &resp);
 }
 
+/* channel_admin add: the text must name the channel the call names. */
+static int add_channel(struct srv *s, const Smsr__V1__ChannelAdminRequest *a, char *err,
+		       size_t errlen)
+{
+	int idx;
+
+	if (!a->name[0] || !a->add->config[0]) {
+		snprintf(err, errlen, "need the channel's name and its config");
+		return -SMSR_EINVAL;
+	}
+	idx = smsr_router_channel_add(s->r, a->add->config, err, errlen);
+	if (idx < 0)
+		return idx;
+	srv_refresh_channels(s);
+	if (idx >= s->nchans || strcmp(s->chan_names[idx], a->name) != 0) {
+		smsr_router_channel_remove(s->r, idx); /* opened, routed nowhere: no harm */
+		snprintf(err, errlen, "the config's name must be \"%s\"", a->name);
+		return -SMSR_ECONFIG;
+	}
+	return idx;
+}
+
+static int reload(struct srv *s, const char *text, char *err, size_t errlen)
+{
+	struct smsr_config *cfg = NULL;
+	int rc = smsr_config_create(&cfg);
+
+	if (rc == 0)
+		rc = text ? smsr_config_parse(cfg, text, err, errlen)
+			  : smsr_config_load_file(cfg, s->cfg_path, err, errlen);
+	if (rc == 0)
+		rc = smsr_router_reload(s->r, cfg, err, errlen);
+	smsr_config_destroy(cfg);
+	if (rc == 0)
+		srv_refresh_channels(s);
+	return rc;
+}
+
+void srv_reload_file(struct srv *s)
+{
+	char err[512];
+	int rc;
+
+	if (!s->cfg_path) {
+		fprintf(stderr, "smsrd: SIGHUP: running the embedded default, no file to reload\n");
+		return;
+	}
+	rc = reload(s, NULL, err, sizeof(err));
+	if (rc == 0)
+		fprintf(stderr, "smsrd: SIGHUP: %s reloaded: %d channels\n", s->cfg_path,
+			s->nchans);
+	else
+		fprintf(stderr, "smsrd: SIGHUP: %s rejected, still running the previous one: %s\n",
+			s->cfg_path, err[0] ? err : smsr_strerror(rc));
+}
+
+void srv_call_reload(struct srv *s, struct conn *c, Smsr__V1__Request *req)
+{
+	Smsr__V1__Response resp = SMSR__V1__RESPONSE__INIT;
+	Smsr__V1__ReloadResponse out = SMSR__V1__RELOAD_RESPONSE__INIT;
+	const char *text = req->reload->config;
+	struct smsr_channel_info *ci;
+	char err[512] = "";
+	int rc, n;
+
+	if (!text[0] && !s->cfg_path) {
+		conn_reply_error(s, c, req->call_id, SMSR_EINVAL,
+				 "no config given and smsrd runs the embedded default");
+		return;
+	}
+	rc = reload(s, text[0] ? text : NULL, err, sizeof(err));
+	if (rc < 0) {
+		conn_reply_error(s, c, req->call_id, rc > -1000 ? SMSR_ECONFIG : -rc,
+				 err[0] ? err : smsr_strerror(rc));
+		return;
+	}
+	if (!s->o.quiet)
+		fprintf(stderr, "smsrd: configuration reloaded: %d channels\n", s->nchans);
+	ci = channels(s, &n);
+	out.channels = ci ? list_to_pb(s, ci, n, "", &out.n_channels) : NULL;
+	free(ci);
+	resp.call_id = req->call_id;
+	resp.body_case = SMSR__V1__RESPONSE__BODY_RELOAD;
+	resp.reload = &out;
+	conn_reply(s, c, &resp);
+}
+
 void srv_call_admin(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 {
 	Smsr__V1__Response resp = SMSR__V1__RESPONSE__INIT;
 	Smsr__V1__ChannelAdminResponse out = SMSR__V1__CHANNEL_ADMIN_RESPONSE__INIT;
-	struct smsr_channel_info ci[MAXCH];
+	struct smsr_channel_info *ci;
 	Smsr__V1__ChannelAdminRequest *a = req->channel_admin;
 	const char *why = NULL;
+	char err[256];
 	int idx, rc, n;
 
 	if (req->body_case == SMSR__V1__REQUEST__BODY_INJECT) {
@@ -248,26 +359,30 @@ void srv_call_admin(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 		return;
 	}
 	if (a->op_case == SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_ADD) {
-		/* Hot add comes with live reconfiguration. */
-		conn_reply_error(s, c, req->call_id, SMSR_ESTATE,
-				 "channel add is not supported by this smsrd yet");
-		return;
-	}
-	idx = smsr_router_channel_find(s->r, a->name);
-	if (idx < 0) {
-		conn_reply_error(s, c, req->call_id, SMSR_ENOTFOUND, "no channel of that name");
-		return;
-	}
-	rc = do_admin(s, a, idx, &why);
-	if (rc < 0) {
-		conn_reply_error(s, c, req->call_id, -rc, why);
-		return;
+		idx = add_channel(s, a, err, sizeof(err));
+		if (idx < 0) {
+			conn_reply_error(s, c, req->call_id, -idx, err);
+			return;
+		}
+	} else {
+		idx = smsr_router_channel_find(s->r, a->name);
+		if (idx < 0) {
+			conn_reply_error(s, c, req->call_id, SMSR_ENOTFOUND,
+					 "no channel of that name");
+			return;
+		}
+		rc = do_admin(s, a, idx, &why);
+		if (rc < 0) {
+			conn_reply_error(s, c, req->call_id, -rc, why);
+			return;
+		}
 	}
 	if (!s->o.quiet)
 		fprintf(stderr, "smsrd: channel %s: %s\n", a->name, op_name(a->op_case));
-	n = smsr_router_channels(s->r, ci, MAXCH);
-	if (idx < n && idx < MAXCH && a->op_case != SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_REMOVE)
+	ci = channels(s, &n);
+	if (ci && idx < n && a->op_case != SMSR__V1__CHANNEL_ADMIN_REQUEST__OP_REMOVE)
 		out.channel = info_to_pb(s, &ci[idx]);
+	free(ci);
 	resp.call_id = req->call_id;
 	resp.body_case = SMSR__V1__RESPONSE__BODY_CHANNEL_ADMIN;
 	resp.channel_admin = &out;

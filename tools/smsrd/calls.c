@@ -282,7 +282,8 @@ void srv_call(struct srv *s, struct conn *c, const uint8_t *payload, size_t len)
 		return;
 	}
 	needs_admin = req->body_case == SMSR__V1__REQUEST__BODY_CHANNEL_ADMIN ||
-		      req->body_case == SMSR__V1__REQUEST__BODY_INJECT;
+		      req->body_case == SMSR__V1__REQUEST__BODY_INJECT ||
+		      req->body_case == SMSR__V1__REQUEST__BODY_RELOAD;
 	if (req->body_case != SMSR__V1__REQUEST__BODY_PING &&
 	    req->body_case != SMSR__V1__REQUEST__BODY_AUTH &&
 	    req->body_case != SMSR__V1__REQUEST__BODY__NOT_SET) {
@@ -325,6 +326,9 @@ void srv_call(struct srv *s, struct conn *c, const uint8_t *payload, size_t len)
 		break;
 	case SMSR__V1__REQUEST__BODY_STATS:
 		srv_call_stats(s, c, req);
+		break;
+	case SMSR__V1__REQUEST__BODY_RELOAD:
+		srv_call_reload(s, c, req);
 		break;
 	default:
 		conn_reply_error(s, c, req->call_id, SMSR_EUNKNOWNCALL,

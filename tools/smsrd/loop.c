@@ -475,9 +475,8 @@ static void on_signal(struct srv *s, struct io_uring_cqe *cqe)
 
 	if (cqe->res >= (int)sizeof(*si)) {
 		if (si->ssi_signo == SIGHUP) {
-			if (!s->o.quiet)
-				fprintf(stderr,
-					"smsrd: SIGHUP: config reload is not supported yet\n");
+			if (!s->stopping)
+				srv_reload_file(s);
 		} else if (!s->stopping) {
 			if (!s->o.quiet)
 				fprintf(stderr, "smsrd: %s: stopping\n",

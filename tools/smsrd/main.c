@@ -237,6 +237,7 @@ static int make_router(struct srv *s, const char *cfg_path)
 		fprintf(stderr, "smsrd: router: %s\n", smsr_strerror(rc));
 		return -1;
 	}
+	s->cfg_path = cfg_path;
 	srv_refresh_channels(s);
 	return 0;
 }

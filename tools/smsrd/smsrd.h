@@ -25,6 +25,7 @@
 
 #define SMSRD_VERSION	   "0.2.0"
 #define SMSRD_MAX_TOKENS   16
+#define SRV_CHANS_MAX	   1024 /* channels a router may ever have */
 #define SMSRD_SUBQ_DEFAULT 16384u
 #define SMSRD_SUBQ_MAX	   262144u
 #define SMSRD_OUT_HIGH	   (4u << 20) /* output backlog: stop reading above */
@@ -128,9 +129,15 @@ struct srv {
 	int64_t wall_offset_ns; /* realtime - monotonic, at start */
 	bool stopping;
 	unsigned nsubs_total;
-	char chan_names[64][32];
+	char chan_names[SRV_CHANS_MAX][32]; /* by channel index */
 	int nchans;
+	const char *cfg_path; /* NULL: the embedded default */
 };
+
+/* admin.c */
+void srv_call_reload(struct srv *s, struct conn *c, Smsr__V1__Request *req);
+/* Re-read the configuration file (SIGHUP); logs the outcome. */
+void srv_reload_file(struct srv *s);
 
 /* loop.c */
 int srv_listen(struct srv *s);
