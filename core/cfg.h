@@ -10,6 +10,7 @@
 #ifndef SMSR_CFG_H
 #define SMSR_CFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,11 @@ struct smsr_config {
 	uint32_t max_attempts;		   /* sends per message, first included */
 	uint32_t retry_backoff_ms;	   /* before the 2nd attempt; doubles after */
 	uint32_t resend_classes;	   /* SMSR__CLASS_BIT: resent when the outcome is unknown */
+	struct smsr__score_cfg {
+		bool enabled;
+		double time_value[SMSR_NCLASS]; /* price units per second of waiting */
+		double miss_cost[SMSR_NCLASS];	/* price units per undelivered message */
+	} scoring;
 	struct smsr__chan_cfg *chans;
 	size_t nchans;
 	struct smsr__route_cfg *routes;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * router.health and router.retry: the circuit breaker's limits and the
- * retry policy, for every channel. See docs/config.md for each setting.
+ * router.health, router.retry and router.scoring: the circuit breaker's
+ * limits, the retry policy and how channels are scored, for every channel.
+ * See docs/config.md for each setting.
  */
 #include <libconfig.h>
 
@@ -13,6 +14,8 @@ static const char *const health_keys[] = {"answer_timeout", "report_silence", "o
 					  "error_rate",	    "degraded_rate",  "min_samples",
 					  "cool_down",	    "probes",	      NULL};
 static const char *const retry_keys[] = {"max_attempts", "backoff", "resend_unanswered", NULL};
+static const char *const scoring_keys[] = {"enabled", "time_value", "miss_cost", NULL};
+static const char *const class_keys[] = {"verification", "notice", "marketing", NULL};
 
 void smsr__cfg_health_defaults(struct smsr_config *cfg)
 {
@@ -29,6 +32,49 @@ void smsr__cfg_health_defaults(struct smsr_config *cfg)
 	cfg->max_attempts = 3;
 	cfg->retry_backoff_ms = 200;
 	cfg->resend_classes = SMSR__CLASS_BIT(SMSR_CLASS_VERIFICATION);
+	/* A code a second late costs about a code's price; a missed one,
+	 * twenty. Promotions: price alone. */
+	cfg->scoring = (struct smsr__score_cfg){
+	    .enabled = true,
+	    .time_value = {0.05, 0.001, 0},
+	    .miss_cost = {1.0, 0.05, 0},
+	};
+}
+
+/* A group of per-class numbers, each 0..@hi. */
+static int class_numbers(struct smsr__cfg_ctx *c, const config_setting_t *g, const char *key,
+			 double hi, double out[SMSR_NCLASS])
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	int rc;
+
+	if (!s)
+		return 0;
+	rc = smsr__cfg_check_keys(c, s, class_keys);
+	for (int k = 0; rc >= 0 && k < SMSR_NCLASS; k++)
+		rc = smsr__cfg_get_double(c, s, class_keys[k], 0, hi, &out[k]);
+	return rc < 0 ? rc : 0;
+}
+
+static int parse_scoring(struct smsr__cfg_ctx *c, const config_setting_t *router,
+			 struct smsr__score_cfg *sc)
+{
+	const config_setting_t *s = config_setting_get_member(router, "scoring");
+	const config_setting_t *e;
+	int rc;
+
+	if (!s)
+		return 0;
+	if ((rc = smsr__cfg_check_keys(c, s, scoring_keys)) < 0)
+		return rc;
+	e = config_setting_get_member(s, "enabled");
+	if (e && config_setting_type(e) != CONFIG_TYPE_BOOL)
+		return smsr__cfg_fail(c, e, NULL, "must be true or false");
+	if (e)
+		sc->enabled = config_setting_get_bool(e);
+	if ((rc = class_numbers(c, s, "time_value", 1000, sc->time_value)) < 0)
+		return rc;
+	return class_numbers(c, s, "miss_cost", 1000, sc->miss_cost);
 }
 
 static int parse_breaker(struct smsr__cfg_ctx *c, const config_setting_t *h,
@@ -63,6 +109,8 @@ int smsr__cfg_parse_health(struct smsr__cfg_ctx *c, const config_setting_t *rout
 	int rc;
 
 	if (h && (rc = parse_breaker(c, h, &cfg->health)) < 0)
+		return rc;
+	if ((rc = parse_scoring(c, router, &cfg->scoring)) < 0)
 		return rc;
 	if (!r)
 		return 0;

@@ -178,6 +178,18 @@ void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c)
 	c->dispatch_at = 0; /* more may be ready: come back next turn */
 }
 
+/* @rec's outcome is unknown: send it again at once if its class says so. */
+static void resend_or_fail(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
+			   int reason)
+{
+	if (w->r->cfg.resend_classes & SMSR__CLASS_BIT(rec->cls)) {
+		SMSR__BUMP(c->stats.resent, 1);
+		smsr__retry(w, c, rec, reason, 0, false);
+	} else {
+		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, reason, 0);
+	}
+}
+
 /* How long the carrier took to answer @rec (its deadline counts from the send). */
 static uint64_t answer_latency(const struct smsr_chan *c, const struct smsr__rec *rec, uint64_t now)
 {
@@ -206,7 +218,11 @@ void smsr_chan_submit_done(struct smsr_chan *c, uint64_t token, int status, int 
 		if (status == -SMSR_ETHROTTLED)
 			SMSR__BUMP(c->stats.throttled, 1);
 		slot_free(c, rec->slot);
-		if (smsr__temporary(status)) {
+		if (status == -SMSR_ECHANDOWN) {
+			/* The link fell with the submit unanswered: the carrier
+			 * may have it. Unknown outcome: the class decides. */
+			resend_or_fail(w, c, rec, status);
+		} else if (smsr__temporary(status)) {
 			SMSR__BUMP(c->stats.retried, 1);
 			smsr__retry(w, c, rec, status, op_code, true);
 		} else {
@@ -307,12 +323,7 @@ static void sweep_slots(struct smsr__worker *w, struct smsr_chan *c, bool all, i
 			smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, -SMSR_EDLRTIMEOUT, 0);
 		} else {
 			smsr__chan_health_answer(w, c, -SMSR_ETIMEOUT, sub_to);
-			if (w->r->cfg.resend_classes & SMSR__CLASS_BIT(rec->cls)) {
-				SMSR__BUMP(c->stats.resent, 1);
-				smsr__retry(w, c, rec, -SMSR_ETIMEOUT, 0, false);
-			} else {
-				smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, -SMSR_ETIMEOUT, 0);
-			}
+			resend_or_fail(w, c, rec, -SMSR_ETIMEOUT);
 		}
 	}
 	c->unanswered = unanswered;

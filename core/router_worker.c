@@ -184,8 +184,12 @@ static uint64_t run_channels(struct smsr__worker *w, bool *did)
 			if (SMSR__LOAD(c->stats.submitted) != before)
 				*did = true;
 		}
-		if (c->resend) /* down: unknown outcomes, by class, before the queue moves */
+		if (c->resend) {
+			/* Down: unknown outcomes, by class, go out before the
+			 * queue moves, so the oldest codes are first in line. */
 			smsr__chan_resend_unknown(w, c);
+			smsr__retry_run(w);
+		}
 		if (c->evacuate ||
 		    (c->evac_gen != atomic_load_explicit(&w->r->up_gen, memory_order_relaxed) &&
 		     smsr__lanes_queued(&c->lanes))) {
