@@ -33,10 +33,10 @@ void smsr__cfg_health_defaults(struct smsr_config *cfg)
 	cfg->retry_backoff_ms = 200;
 	cfg->resend_classes = SMSR__CLASS_BIT(SMSR_CLASS_VERIFICATION);
 	/* A code a second late costs about a code's price; a missed one,
-	 * twenty. Promotions: price alone. */
+	 * twenty. A promotion ten minutes late, a fifth of its price. */
 	cfg->scoring = (struct smsr__score_cfg){
 	    .enabled = true,
-	    .time_value = {0.05, 0.001, 0},
+	    .time_value = {0.05, 0.001, 0.00002},
 	    .miss_cost = {1.0, 0.05, 0},
 	};
 }

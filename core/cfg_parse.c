@@ -34,8 +34,8 @@
 
 /* "smsrd" belongs to the daemon (tools/smsrd), which reads it itself. */
 static const char *const top_keys[] = {"router", "carriers", "channels", "routes", "smsrd", NULL};
-static const char *const router_keys[] = {"node_id", "workers", "validity",
-					  "health",  "retry",	NULL};
+static const char *const router_keys[] = {"node_id", "workers", "validity", "health",
+					  "retry",   "scoring", NULL};
 static const char *const class_keys[] = {"verification", "notice", "marketing", NULL};
 static const char *const carriers_keys[] = {"prefixes", "ported", NULL};
 static const char *const prefix_keys[] = {"prefix", "carrier", NULL};

@@ -142,6 +142,39 @@ static void additive_increase(struct smsr__worker *w, struct smsr_chan *c)
 	smsr__lanes_set_rate(&c->lanes, c->aimd_tps ? c->aimd_tps : granted);
 }
 
+/*
+ * Score: the expected cost of getting one message of class @cls delivered
+ * by @c, in price units (lower is better):
+ *
+ *   (price + miss_cost[cls] * (1 - d)) / d  +  time_value[cls] * wait
+ *
+ * d is the channel's delivery rate from its reports (moving average), wait
+ * the seconds a message would spend in its lanes at the current send rate
+ * (codes wait only behind codes) plus the usual answer latency. Routing
+ * shares a group's traffic by weight x (best / own score)^4.
+ */
+static void score(struct smsr__worker *w, struct smsr_chan *c)
+{
+	const struct smsr__score_cfg *sc = &w->r->cfg.scoring;
+	double d = c->health.delivery < 0.05 ? 0.05 : c->health.delivery;
+	double rate = c->aimd_tps ? c->aimd_tps : atomic_load(&c->tps);
+	double lat = c->health.lat_ns / 1e9, price = c->cfg->price;
+	uint64_t v = c->lanes.lane[0].count, all = smsr__lanes_queued(&c->lanes);
+
+	for (int k = 0; k < SMSR_NCLASS; k++) {
+		double wait = lat + (rate > 0 ? (double)(k == 0 ? v : all) / rate : 0);
+		double cost = (price + sc->miss_cost[k] * (1 - d)) / d + sc->time_value[k] * wait;
+		double micro = cost * 1e6;
+
+		atomic_store_explicit(&c->stats.score[k],
+				      micro > 4e9 ? 4000000000u : (uint32_t)micro,
+				      memory_order_relaxed);
+		atomic_store_explicit(&c->stats.wait_ms[k],
+				      wait * 1e3 > 4e9 ? 4000000000u : (uint32_t)(wait * 1e3),
+				      memory_order_relaxed);
+	}
+}
+
 void smsr__chan_health_tick(struct smsr__worker *w, struct smsr_chan *c)
 {
 	struct smsr__health *h = &c->health;
@@ -172,4 +205,5 @@ void smsr__chan_health_tick(struct smsr__worker *w, struct smsr_chan *c)
 			      memory_order_relaxed);
 	atomic_store_explicit(&c->stats.error_pct, smsr__health_error_pct(h, &w->r->cfg.health),
 			      memory_order_relaxed);
+	score(w, c);
 }

@@ -80,6 +80,10 @@ struct smsr__chan_stats {
 	_Atomic uint32_t delivery_pm; /* moving delivery rate, per mille */
 	_Atomic int32_t error_pct;    /* last 1-2 s, -1 too few answers */
 	_Atomic uint8_t breaker;      /* enum smsr__breaker */
+	/* Expected cost per delivered message, by class (see router_health.c),
+	 * in millionths of a price unit; what routing compares. */
+	_Atomic uint32_t score[SMSR_NCLASS];
+	_Atomic uint32_t wait_ms[SMSR_NCLASS]; /* queue wait + answer latency, by class */
 };
 
 struct smsr_chan {
@@ -193,6 +197,7 @@ struct smsr__worker {
 };
 
 struct smsr__snapshot {
+	bool scoring; /* share groups by channel scores */
 	struct smsr__route_table *routes;
 	struct smsr__carrier_table *carriers;
 	struct smsr_chan **chans;

@@ -26,6 +26,7 @@ int smsr__snap_build(struct smsr_router *r, struct smsr__snapshot **out)
 	for (size_t i = 0; i < r->nchans; i++)
 		s->chans[i] = &r->chans[i];
 	s->nchans = r->nchans;
+	s->scoring = r->cfg.scoring.enabled;
 	ret = smsr__route_table_build(&s->routes, &r->cfg);
 	if (ret < 0)
 		goto err;

@@ -21,9 +21,11 @@
 #define CHAIN_MAX 256
 /* An up channel weighs this many times a degraded one of the same weight. */
 #define DEGRADED_SHARE 8
-#define ID_SEQ_BITS    13
-#define ID_NODE_BITS   9
-#define ID_EPOCH_MS    1735689600000ull /* 2025-01-01T00:00:00Z */
+/* Scores closer than this (millionths of a price unit) count as equal. */
+#define SCORE_FLOOR  2000
+#define ID_SEQ_BITS  13
+#define ID_NODE_BITS 9
+#define ID_EPOCH_MS  1735689600000ull /* 2025-01-01T00:00:00Z */
 
 struct chain {
 	struct smsr__rec *head, *tail;
@@ -124,33 +126,70 @@ static uint32_t live_weight(const struct smsr__snapshot *s, const struct smsr__g
 	return st == SMSR_CHAN_DEGRADED ? grp->weight[i] : 0;
 }
 
+/*
+ * Each channel's share of @grp for class @cls now: its live weight, scaled
+ * by (best score / its score)^4 when scoring is on, so a channel that costs
+ * 20% more per delivered message (waiting included) gets half its share,
+ * twice as much a sixteenth. Scores within SCORE_FLOOR of each other
+ * hardly differ.
+ * Returns the total.
+ */
+static uint32_t shares(const struct smsr__snapshot *s, const struct smsr__group_cfg *grp, int cls,
+		       int exclude, uint32_t share[SMSR__GROUP_CHANS_MAX])
+{
+	uint32_t sc[SMSR__GROUP_CHANS_MAX], best = UINT32_MAX, total = 0;
+	bool scoring = s->scoring && grp->n > 1;
+
+	for (uint32_t i = 0; i < grp->n; i++) {
+		share[i] = live_weight(s, grp, i, exclude);
+		sc[i] = 0;
+		if (share[i] && scoring) {
+			sc[i] = atomic_load_explicit(&s->chans[grp->chan[i]]->stats.score[cls - 1],
+						     memory_order_relaxed);
+			if (sc[i] < best)
+				best = sc[i];
+		}
+	}
+	for (uint32_t i = 0; i < grp->n; i++) {
+		if (share[i] && scoring && best != UINT32_MAX) {
+			uint64_t q = ((uint64_t)best + SCORE_FLOOR) * 1024 / (sc[i] + SCORE_FLOOR);
+
+			q = q * q >> 10;
+			share[i] = (uint32_t)((uint64_t)share[i] * (q * q >> 10) + 1);
+		}
+		total += share[i];
+	}
+	return total;
+}
+
+/*
+ * Pick and admit a channel of @grp: a choice by share among the channels
+ * that are up, moving on to the next ones if that lane is full.
+ * Returns the channel index, -SMSR_EBUSY (all up ones full) or
+ * -SMSR_ENOCHANNEL (none up).
+ */
 static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__group_cfg *grp, int cls,
 			 uint64_t hash, int exclude)
 {
-	uint32_t total = 0, target, start = 0;
+	uint32_t share[SMSR__GROUP_CHANS_MAX], total, target, start = 0;
 	int ret = -SMSR_ENOCHANNEL;
 
-	for (uint32_t i = 0; i < grp->n; i++)
-		total += live_weight(s, grp, i, exclude);
+	total = shares(s, grp, cls, exclude, share);
 	if (total == 0)
 		return -SMSR_ENOCHANNEL;
 	target = (uint32_t)(hash % total);
 	for (uint32_t i = 0; i < grp->n; i++) {
-		uint32_t wt = live_weight(s, grp, i, exclude);
-
-		if (wt == 0)
-			continue;
-		if (target < wt) {
+		if (target < share[i]) {
 			start = i;
 			break;
 		}
-		target -= wt;
+		target -= share[i];
 	}
 	for (uint32_t k = 0; k < grp->n; k++) {
 		uint32_t i = (start + k) % grp->n;
 		struct smsr_chan *c = s->chans[grp->chan[i]];
 
-		if (live_weight(s, grp, i, exclude) == 0)
+		if (share[i] == 0)
 			continue;
 		if (admit(c, cls) == 0)
 			return (int)c->index;

@@ -118,6 +118,15 @@ struct smsr_channel_info {
 	uint32_t report_ms;	/* moving average of delivery report delays */
 	uint32_t delivery_pm;	/* moving delivery rate from reports, per mille */
 	int32_t error_pct;	/* answers that were errors, last 1-2 s; -1 too few */
+	/*
+	 * Why routing prefers it, per class (index class - 1): the expected
+	 * cost of one delivered message, (price + miss_cost x (1 - delivery))
+	 * / delivery + time_value x wait (router.scoring), where wait_ms is
+	 * the time in its lanes at the current rate plus the answer latency.
+	 * Within a route group, shares go by weight x (best / score)^4.
+	 */
+	double score[SMSR_NCLASS];
+	uint32_t wait_ms[SMSR_NCLASS];
 };
 
 /*

@@ -105,10 +105,10 @@ void smsr_client_print_status(FILE *f, const Smsr__V1__MessageStatus *ms)
 
 static void channel_header(FILE *f)
 {
-	fprintf(f, "%-14s %-6s %-9s %6s %6s %5s %5s %15s %9s %9s %9s %7s %9s %6s %6s %5s %7s\n",
+	fprintf(f, "%-14s %-6s %-9s %6s %6s %5s %5s %15s %9s %9s %9s %7s %9s %6s %6s %5s %7s %s\n",
 		"NAME", "DRIVER", "STATE", "TPS", "WINDOW", "INFL", "DLR", "QUEUED(V/N/M)",
 		"SUBMITTED", "DELIVERED", "FAILED", "EXPIRED", "THROTTLED", "SEND/S", "LAT_MS",
-		"DLV%", "RETRIED");
+		"DLV%", "RETRIED", "SCORE(V/N/M)");
 }
 
 static void channel_row(FILE *f, const Smsr__V1__ChannelInfo *ci)
@@ -126,8 +126,10 @@ static void channel_row(FILE *f, const Smsr__V1__ChannelInfo *ci)
 		ci->name, ci->driver, chan_state(ci->state), ci->tps, ci->window, ci->inflight,
 		ci->awaiting_dlr, queued, ci->submitted, ci->delivered, ci->failed, ci->expired,
 		ci->throttled);
-	fprintf(f, " %6u %6.1f %5.1f %7" PRIu64, ci->send_tps, ci->latency_us / 1000.0,
+	fprintf(f, " %6u %6.1f %5.1f %7" PRIu64 " ", ci->send_tps, ci->latency_us / 1000.0,
 		ci->delivery_permille / 10.0, ci->retried + ci->resent);
+	for (size_t i = 0; i < ci->n_lanes; i++)
+		fprintf(f, "%s%.4f", i ? "/" : "", ci->lanes[i]->score);
 	if (ci->down_code)
 		fprintf(f, " (%s)", nz(ci->down_reason));
 	fputc('\n', f);

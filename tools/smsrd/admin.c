@@ -60,6 +60,8 @@ static Smsr__V1__ChannelInfo *info_to_pb(struct srv *s, const struct smsr_channe
 		smsr__v1__lane_counters__init(&lc[k]);
 		lc[k].cls = (Smsr__V1__MessageClass)(k + 1);
 		lc[k].queued = ci->queued[k];
+		lc[k].score = ci->score[k];
+		lc[k].wait_ms = ci->wait_ms[k];
 		lp[k] = &lc[k];
 	}
 	p->n_lanes = SMSR_NCLASS;
