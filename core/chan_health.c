@@ -2,12 +2,15 @@
 /*
  * Channel health and circuit breaker (see chan_health.h).
  */
+#include <string.h>
+
 #include "smsr/errors.h"
 #include "chan_health.h"
 
 #define SEC	      1000000000ull
 #define MS	      1000000ull
 #define COOL_MAX_NS   (30 * SEC)
+#define HIST_NS	      (10 * SEC) /* latency percentiles: this long, and the one before */
 #define EWMA	      0.05
 #define LAT_FACTOR    8 /* black hole: unanswered this many usual latencies */
 #define REPORT_FACTOR 4
@@ -70,12 +73,65 @@ static int closed_state(const struct smsr__health *h, const struct smsr__health_
 	return pct >= 0 && pct > (int)cfg->degrade_pct ? SMSR__BRK_DEGRADED : SMSR__BRK_CLOSED;
 }
 
+static unsigned lat_bucket(uint64_t us)
+{
+	unsigned lg, b;
+
+	if (us < 4)
+		return (unsigned)us;
+	lg = 63u - (unsigned)__builtin_clzll(us); /* >= 2 */
+	b = 4 * (lg - 1) + (unsigned)(us >> (lg - 2) & 3);
+	return b < SMSR__LAT_BUCKETS ? b : SMSR__LAT_BUCKETS - 1;
+}
+
+/* The upper end of bucket @b, in microseconds. */
+static uint32_t lat_bucket_top(unsigned b)
+{
+	unsigned lg = b / 4 + 1;
+
+	if (b < 4)
+		return b;
+	return (uint32_t)(((4u + (b & 3) + 1) << (lg - 2)) - 1);
+}
+
+static void record_latency(struct smsr__health *h, uint64_t latency_ns, uint64_t now)
+{
+	if (now - h->hist_start >= HIST_NS) {
+		memcpy(h->lat_hist[1],
+		       now - h->hist_start < 2 * HIST_NS ? h->lat_hist[0] : h->lat_hist[1],
+		       sizeof(h->lat_hist[1]));
+		if (now - h->hist_start >= 2 * HIST_NS)
+			memset(h->lat_hist[1], 0, sizeof(h->lat_hist[1]));
+		memset(h->lat_hist[0], 0, sizeof(h->lat_hist[0]));
+		h->hist_start = now;
+	}
+	h->lat_hist[0][lat_bucket(latency_ns / 1000)]++;
+}
+
+uint32_t smsr__health_latency_us(const struct smsr__health *h, unsigned pct)
+{
+	uint64_t total = 0, seen = 0, want;
+
+	for (unsigned b = 0; b < SMSR__LAT_BUCKETS; b++)
+		total += (uint64_t)h->lat_hist[0][b] + h->lat_hist[1][b];
+	if (total == 0)
+		return 0;
+	want = (total * pct + 99) / 100;
+	for (unsigned b = 0; b < SMSR__LAT_BUCKETS; b++) {
+		seen += (uint64_t)h->lat_hist[0][b] + h->lat_hist[1][b];
+		if (seen >= want && seen)
+			return lat_bucket_top(b);
+	}
+	return lat_bucket_top(SMSR__LAT_BUCKETS - 1);
+}
+
 int smsr__health_answer(struct smsr__health *h, const struct smsr__health_cfg *cfg,
 			enum smsr__answer a, uint64_t latency_ns, uint64_t now_ns)
 {
 	int pct;
 
 	roll(h, now_ns);
+	record_latency(h, latency_ns, now_ns);
 	h->last_answer = now_ns;
 	if (a == SMSR__ANS_THROTTLE || a == SMSR__ANS_LINK)
 		return h->state;

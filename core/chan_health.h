@@ -58,6 +58,8 @@ enum smsr__answer {
 	SMSR__ANS_LINK,	    /* failed because the link is down: the link state says it */
 };
 
+#define SMSR__LAT_BUCKETS 112 /* 1 us .. ~2^28 us */
+
 struct smsr__health {
 	uint8_t state; /* enum smsr__breaker */
 	int reason;    /* -SMSR_E* that opened it last */
@@ -69,7 +71,12 @@ struct smsr__health {
 	uint32_t opens; /* in a row, for the cool-down */
 	uint32_t half_ok;
 	double lat_ns, report_ns; /* moving averages; 0 until seen */
-	double delivery;	  /* moving delivery rate from reports, 1 until seen */
+	/* Answer latencies of the last 10-20 s, for percentiles: log-linear
+	 * buckets (4 per power of two of microseconds), this period and the
+	 * one before. */
+	uint32_t lat_hist[2][SMSR__LAT_BUCKETS];
+	uint64_t hist_start;
+	double delivery; /* moving delivery rate from reports, 1 until seen */
 	uint64_t opened_total;
 };
 
@@ -102,6 +109,10 @@ uint64_t smsr__health_report_limit(const struct smsr__health *h,
  */
 int smsr__health_check(struct smsr__health *h, const struct smsr__health_cfg *cfg,
 		       uint32_t unanswered, uint32_t unreported, uint64_t now_ns);
+
+/* Answer latency percentile @pct (0-100) over the last 10-20 s, in
+ * microseconds (within 19%); 0 when no answer came. */
+uint32_t smsr__health_latency_us(const struct smsr__health *h, unsigned pct);
 
 /* Error rate over the window in percent, or -1 with too few samples. */
 int smsr__health_error_pct(const struct smsr__health *h, const struct smsr__health_cfg *cfg);

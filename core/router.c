@@ -294,6 +294,8 @@ static void channel_info(const struct smsr_chan *c, struct smsr_channel_info *ci
 	ci->report_ms = SMSR__LOAD(c->stats.report_ms);
 	ci->delivery_pm = SMSR__LOAD(c->stats.delivery_pm);
 	ci->error_pct = SMSR__LOAD(c->stats.error_pct);
+	ci->latency_p50_us = SMSR__LOAD(c->stats.latency_p50_us);
+	ci->latency_p99_us = SMSR__LOAD(c->stats.latency_p99_us);
 	for (int i = 0; i < SMSR_NCLASS; i++) {
 		ci->score[i] = SMSR__LOAD(c->stats.score[i]) / 1e6;
 		ci->wait_ms[i] = SMSR__LOAD(c->stats.wait_ms[i]);

@@ -205,5 +205,9 @@ void smsr__chan_health_tick(struct smsr__worker *w, struct smsr_chan *c)
 			      memory_order_relaxed);
 	atomic_store_explicit(&c->stats.error_pct, smsr__health_error_pct(h, &w->r->cfg.health),
 			      memory_order_relaxed);
+	atomic_store_explicit(&c->stats.latency_p50_us, smsr__health_latency_us(h, 50),
+			      memory_order_relaxed);
+	atomic_store_explicit(&c->stats.latency_p99_us, smsr__health_latency_us(h, 99),
+			      memory_order_relaxed);
 	score(w, c);
 }

@@ -74,8 +74,9 @@ struct smsr__chan_stats {
 	_Atomic uint64_t breaker_opens;
 	_Atomic uint32_t inflight, awaiting_dlr;
 	/* Health, published each sweep for readers on other threads. */
-	_Atomic uint32_t send_tps;    /* pacing now (AIMD), 0 unlimited */
-	_Atomic uint32_t latency_us;  /* moving average of submit answers */
+	_Atomic uint32_t send_tps;   /* pacing now (AIMD), 0 unlimited */
+	_Atomic uint32_t latency_us; /* moving average of submit answers */
+	_Atomic uint32_t latency_p50_us, latency_p99_us;
 	_Atomic uint32_t report_ms;   /* moving average of report delays */
 	_Atomic uint32_t delivery_pm; /* moving delivery rate, per mille */
 	_Atomic int32_t error_pct;    /* last 1-2 s, -1 too few answers */

@@ -115,9 +115,10 @@ struct smsr_channel_info {
 	uint8_t breaker;	/* 0 closed, 1 degraded, 2 open, 3 half-open */
 	uint32_t send_tps;	/* pacing now: granted, cut by throttling, or measured */
 	uint32_t latency_us;	/* moving average of submit answers */
-	uint32_t report_ms;	/* moving average of delivery report delays */
-	uint32_t delivery_pm;	/* moving delivery rate from reports, per mille */
-	int32_t error_pct;	/* answers that were errors, last 1-2 s; -1 too few */
+	uint32_t latency_p50_us, latency_p99_us; /* answers of the last 10-20 s */
+	uint32_t report_ms;			 /* moving average of delivery report delays */
+	uint32_t delivery_pm;			 /* moving delivery rate from reports, per mille */
+	int32_t error_pct; /* answers that were errors, last 1-2 s; -1 too few */
 	/*
 	 * Why routing prefers it, per class (index class - 1): the expected
 	 * cost of one delivered message, (price + miss_cost x (1 - delivery))

@@ -117,12 +117,34 @@ static void test_breaker_black_holes(void **state)
 	assert_int_equal(h.reason, -SMSR_ENOREPORTS);
 }
 
+static void test_latency_percentiles(void **state)
+{
+	struct smsr__health h;
+	uint32_t p50, p99;
+
+	(void)state;
+	smsr__health_init(&h, T0);
+	assert_int_equal(smsr__health_latency_us(&h, 50), 0);
+	for (uint64_t i = 1; i <= 1000; i++)
+		smsr__health_answer(&h, &cfg, SMSR__ANS_OK, i * 100000, T0 + i * MS);
+	p50 = smsr__health_latency_us(&h, 50);
+	p99 = smsr__health_latency_us(&h, 99);
+	/* 0.1 .. 100 ms evenly: p50 50 ms, p99 99 ms, each within a bucket (19%). */
+	assert_true(p50 >= 50000 && p50 <= 50000 * 119 / 100);
+	assert_true(p99 >= 99000 && p99 <= 99000 * 119 / 100);
+	/* Twenty seconds later only new answers count. */
+	smsr__health_answer(&h, &cfg, SMSR__ANS_OK, 5 * MS, T0 + 30000 * MS);
+	p99 = smsr__health_latency_us(&h, 99);
+	assert_true(p99 >= 5000 && p99 <= 6000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_breaker_opens_on_streak_and_recovers),
 	    cmocka_unit_test(test_breaker_error_rate),
 	    cmocka_unit_test(test_breaker_black_holes),
+	    cmocka_unit_test(test_latency_percentiles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,7 +107,7 @@ static void channel_header(FILE *f)
 {
 	fprintf(f, "%-14s %-6s %-9s %6s %6s %5s %5s %15s %9s %9s %9s %7s %9s %6s %6s %5s %7s %s\n",
 		"NAME", "DRIVER", "STATE", "TPS", "WINDOW", "INFL", "DLR", "QUEUED(V/N/M)",
-		"SUBMITTED", "DELIVERED", "FAILED", "EXPIRED", "THROTTLED", "SEND/S", "LAT_MS",
+		"SUBMITTED", "DELIVERED", "FAILED", "EXPIRED", "THROTTLED", "SEND/S", "P99_MS",
 		"DLV%", "RETRIED", "SCORE(V/N/M)");
 }
 
@@ -126,7 +126,7 @@ static void channel_row(FILE *f, const Smsr__V1__ChannelInfo *ci)
 		ci->name, ci->driver, chan_state(ci->state), ci->tps, ci->window, ci->inflight,
 		ci->awaiting_dlr, queued, ci->submitted, ci->delivered, ci->failed, ci->expired,
 		ci->throttled);
-	fprintf(f, " %6u %6.1f %5.1f %7" PRIu64 " ", ci->send_tps, ci->latency_us / 1000.0,
+	fprintf(f, " %6u %6.1f %5.1f %7" PRIu64 " ", ci->send_tps, ci->latency_p99_us / 1000.0,
 		ci->delivery_permille / 10.0, ci->retried + ci->resent);
 	for (size_t i = 0; i < ci->n_lanes; i++)
 		fprintf(f, "%s%.4f", i ? "/" : "", ci->lanes[i]->score);

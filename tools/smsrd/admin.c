@@ -82,6 +82,8 @@ static Smsr__V1__ChannelInfo *info_to_pb(struct srv *s, const struct smsr_channe
 	p->report_ms = ci->report_ms;
 	p->delivery_permille = ci->delivery_pm;
 	p->error_pct = ci->error_pct;
+	p->latency_p50_us = ci->latency_p50_us;
+	p->latency_p99_us = ci->latency_p99_us;
 	p->price = ci->price;
 	return p;
 }
