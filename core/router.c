@@ -150,8 +150,8 @@ int smsr_router_create(struct smsr_router **out, const struct smsr_config *cfg,
 		r->ev_mask = opts->event_mask ? opts->event_mask : SMSR_EV_ALL;
 	}
 	if ((ret = smsr__cfg_copy(&r->cfg, cfg)) < 0 || (ret = smsr__arena_init(&r->arena)) < 0 ||
-	    (ret = setup_drivers(r, opts)) < 0 || (ret = setup_channels(r)) < 0 ||
-	    (ret = setup_workers(r, opts ? opts->workers : 0)) < 0)
+	    (ret = smsr__optout_init(&r->optout)) < 0 || (ret = setup_drivers(r, opts)) < 0 ||
+	    (ret = setup_channels(r)) < 0 || (ret = setup_workers(r, opts ? opts->workers : 0)) < 0)
 		goto err_router;
 	if (r->nchans == 0 || r->cfg.nroutes == 0) {
 		ret = -SMSR_ECONFIG;
@@ -252,6 +252,7 @@ void smsr_router_destroy(struct smsr_router *r)
 	free(r->chans);
 	free(r->drivers);
 	smsr__arena_fini(&r->arena);
+	smsr__optout_fini(&r->optout);
 	smsr__cfg_free(&r->cfg);
 	pthread_mutex_destroy(&r->admin_lock);
 	free(r);
@@ -478,7 +479,7 @@ int smsr_router_stats(struct smsr_router *r, struct smsr_stats *out)
 	out->submitted = atomic_load(&r->n_submitted.v);
 	out->accepted = atomic_load(&r->n_accepted.v);
 	out->rejected = atomic_load(&r->n_rejected.v);
-	for (int i = 0; i < 32; i++)
+	for (int i = 0; i < SMSR_REASONS_MAX; i++)
 		out->rejected_by_reason[i] = atomic_load(&r->n_reason[i]);
 	for (int i = 0; i < SMSR_NCLASS; i++)
 		out->by_class[i] = atomic_load(&r->n_class[i].v);
@@ -491,6 +492,11 @@ int smsr_router_stats(struct smsr_router *r, struct smsr_stats *out)
 		out->stale_reports += SMSR__LOAD(w->stale_reports);
 		out->retrying_now += SMSR__LOAD(w->retrying);
 	}
+	out->mo_received =
+	    atomic_load(&r->n_mo[0]) + atomic_load(&r->n_mo[1]) + atomic_load(&r->n_mo[2]);
+	out->opt_outs = atomic_load(&r->n_mo[1]);
+	out->opt_ins = atomic_load(&r->n_mo[2]);
+	out->opted_out_now = atomic_load(&r->optout.n);
 	for (size_t i = 0; i < r->nchans; i++) {
 		for (int k = 0; k < SMSR_NCLASS; k++)
 			out->queued_now += lane_depth(&r->chans[i], k);
@@ -500,4 +506,51 @@ int smsr_router_stats(struct smsr_router *r, struct smsr_stats *out)
 		out->resent += SMSR__LOAD(r->chans[i].stats.resent);
 	}
 	return 0;
+}
+
+int smsr_router_optout(struct smsr_router *r, const char *number, int out)
+{
+	char e164[SMSR_E164_MAX + 1];
+
+	if (!r || !number)
+		return -SMSR_EINVAL;
+	if (smsr_e164_normalize(number, e164) < 0)
+		return -SMSR_EBADNUMBER;
+	if (out < 0) {
+		unsigned slot;
+		ck_epoch_section_t section;
+		ck_epoch_record_t *rec = smsr__epoch_lease(r, &slot);
+		bool has;
+
+		ck_epoch_begin(rec, &section);
+		has = smsr__optout_has(&r->optout, e164);
+		ck_epoch_end(rec, &section);
+		smsr__epoch_release(r, slot);
+		return has;
+	}
+	return smsr__optout_set(r, &r->optout, e164, out != 0);
+}
+
+int smsr_router_inject_mo(struct smsr_router *r, const char *from, const char *to, const char *text,
+			  int channel)
+{
+	int kw, ret;
+
+	(void)to;
+	if (!r || !from || !text || channel < -1 || (channel >= 0 && (size_t)channel >= r->nchans))
+		return -SMSR_EINVAL;
+	kw = smsr__mo_keyword(text, strlen(text));
+	if (kw == 0) {
+		char e164[SMSR_E164_MAX + 1];
+
+		if (smsr_e164_normalize(from, e164) < 0)
+			return -SMSR_EBADNUMBER;
+		atomic_fetch_add(&r->n_mo[0], 1);
+		return SMSR_MO_NONE;
+	}
+	ret = smsr_router_optout(r, from, kw == 1);
+	if (ret < 0)
+		return ret;
+	atomic_fetch_add(&r->n_mo[kw], 1);
+	return kw == 1 ? SMSR_MO_OPT_OUT : SMSR_MO_OPT_IN;
 }

@@ -31,6 +31,7 @@
 #include "cfg.h"
 #include "chan_health.h"
 #include "lane_sched.h"
+#include "optout.h"
 #include "msg_rec.h"
 #include "route_table.h"
 
@@ -232,8 +233,9 @@ struct smsr_router {
 	struct smsr__worker *workers;
 	unsigned nworkers;
 
-	_Atomic uint64_t up_gen; /* bumped whenever a channel comes up */
-	_Atomic unsigned loops;	 /* worker loops still running */
+	struct smsr__optout optout; /* numbers that get no marketing */
+	_Atomic uint64_t up_gen;    /* bumped whenever a channel comes up */
+	_Atomic unsigned loops;	    /* worker loops still running */
 	_Atomic int running;
 	_Atomic int active; /* submit calls in progress */
 	bool stopped;
@@ -243,7 +245,8 @@ struct smsr_router {
 	/* Submit-side counters, added once per call. */
 	struct smsr__counter n_submitted, n_accepted, n_rejected;
 	struct smsr__counter n_class[SMSR_NCLASS];
-	_Atomic uint64_t n_reason[32];
+	_Atomic uint64_t n_reason[SMSR_REASONS_MAX];
+	_Atomic uint64_t n_mo[3]; /* MO replies: plain, opt-out, opt-in */
 };
 
 /* Worker side (router_worker.c). */

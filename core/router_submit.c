@@ -352,7 +352,7 @@ static void reject(struct batch *b, const struct smsr_msg *m, const struct prepa
 	int k = -reason - SMSR_EINVAL;
 
 	b->rejected++;
-	if (k >= 0 && k < 32)
+	if (k >= 0 && k < SMSR_REASONS_MAX)
 		atomic_fetch_add_explicit(&r->n_reason[k], 1, memory_order_relaxed);
 	if (res)
 		*res =
@@ -387,6 +387,11 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, struct smsr_res
 		goto err;
 	}
 	classify(b->r, m, &p);
+	if (p.cls == SMSR_CLASS_MARKETING && smsr__optout_has(&b->r->optout, p.e164)) {
+		smsr__free(&b->r->arena, rec, rec->alloc_size);
+		ret = -SMSR_EOPTEDOUT;
+		goto err;
+	}
 	carrier = smsr__carrier_lookup(b->snap->carriers, p.e164, (size_t)p.e164_len);
 	chan = route(b->snap, p.cls, carrier, p.e164, mix(logical), -1);
 	if (chan < 0) {

@@ -231,18 +231,49 @@ SMSR_API int smsr_router_channel_ctl(struct smsr_router *r, int index, const cha
 SMSR_API int smsr_router_inject_dlr(struct smsr_router *r, int index, const char *carrier_msgid,
 				    int status, int op_code);
 
+/*
+ * A mobile-originated reply from @from (any form smsr_e164_normalize()
+ * takes) to @to (our sender id or long code; informational), received on
+ * channel @channel (-1: unknown) or relayed by another system. A reply
+ * that is a whole opt-out keyword (TD, T, N, 退订, 退訂, 取消, STOP,
+ * UNSUBSCRIBE, CANCEL, END, QUIT, ... any case, trailing punctuation
+ * ignored) puts @from on the opt-out list: marketing to it is rejected
+ * from then on with -SMSR_EOPTEDOUT (codes and notices still go). START,
+ * UNSTOP, 订阅 or YES takes it off. Returns SMSR_MO_NONE, SMSR_MO_OPT_OUT
+ * or SMSR_MO_OPT_IN, or -SMSR_EBADNUMBER / -SMSR_EINVAL. The list lives in
+ * memory only (no journal yet): it is empty after a restart.
+ */
+enum {
+	SMSR_MO_NONE = 0,
+	SMSR_MO_OPT_OUT = 1,
+	SMSR_MO_OPT_IN = 2
+};
+SMSR_API int smsr_router_inject_mo(struct smsr_router *r, const char *from, const char *to,
+				   const char *text, int channel);
+/*
+ * The opt-out list directly: @out 1 adds @number, 0 removes it (returns 1
+ * if that changed anything, else 0), -1 asks (1 listed, 0 not). Or
+ * -SMSR_EBADNUMBER.
+ */
+SMSR_API int smsr_router_optout(struct smsr_router *r, const char *number, int out);
+
+#define SMSR_REASONS_MAX 64 /* router codes 1000..1063 */
+
 struct smsr_stats {
 	uint64_t submitted; /* submit attempts */
 	uint64_t accepted;
 	uint64_t rejected;
-	uint64_t rejected_by_reason[32]; /* index: code - SMSR_EINVAL */
-	uint64_t queued_now;		 /* in lanes */
-	uint64_t inflight_now;		 /* handed to drivers, no final state yet */
+	uint64_t rejected_by_reason[SMSR_REASONS_MAX]; /* index: code - SMSR_EINVAL */
+	uint64_t queued_now;			       /* in lanes */
+	uint64_t inflight_now;			       /* handed to drivers, no final state yet */
 	uint64_t delivered, failed, expired;
 	uint64_t by_class[SMSR_NCLASS]; /* accepted per class */
 	uint64_t stale_reports;		/* driver reports for unknown tokens */
 	uint64_t retrying_now;		/* waiting out a retry backoff */
 	uint64_t retried, resent;	/* see smsr_channel_info */
+	uint64_t mo_received;		/* MO replies injected */
+	uint64_t opt_outs, opt_ins;	/* of them, STOP / START keywords */
+	uint64_t opted_out_now;		/* numbers on the opt-out list */
 };
 
 /* A snapshot of the router's counters (eventually consistent). */

@@ -244,6 +244,26 @@ def run(pb, c):
     if resp.error.name != "not_found":
         fail("second remove: %s" % resp)
 
+    # 6.5 an MO reply "TD" puts its sender on the opt-out list: no marketing
+    req = pb.Request()
+    it = req.inject.items.add()
+    it.mo.from_number = "+8613512345678"
+    it.mo.to_number = "10690000"
+    it.mo.text = "td"
+    resp = c.call(req)
+    if (resp.HasField("error") or resp.inject.results[0].status != 0
+            or resp.inject.results[0].mo_action != pb.MO_ACTION_OPT_OUT):
+        fail("inject mo: %s" % resp)
+    req = pb.Request()
+    m = req.submit.messages.add()
+    m.recipient = "13512345678"
+    m.text = "Weekend sale: 50% off everything"
+    m.cls = pb.CLASS_MARKETING
+    resp = c.call(req)
+    if resp.HasField("error") or (resp.submit.results[0].status,
+                                  resp.submit.results[0].reason) != (1032, "opted_out"):
+        fail("marketing to an opted-out number: %s" % resp)
+
     # 8 unsubscribe
     req = pb.Request()
     req.unsubscribe.subscription = sub_id

@@ -148,7 +148,13 @@ void smsr_client_print_stats(FILE *f, const Smsr__V1__StatsResponse *s)
 		fprintf(f, "  accepted %-20s %" PRIu64 "\n",
 			smsr_class_name((enum smsr_class)s->by_class[i]->cls),
 			s->by_class[i]->count);
-	fprintf(f, "queued %" PRIu64 "  inflight %" PRIu64 "\n", s->queued_now, s->inflight_now);
+	fprintf(f, "queued %" PRIu64 "  inflight %" PRIu64 "  retrying %" PRIu64 "\n",
+		s->queued_now, s->inflight_now, s->retrying_now);
+	fprintf(f, "retried %" PRIu64 "  resent %" PRIu64 "\n", s->retried, s->resent);
+	fprintf(f,
+		"mo replies %" PRIu64 "  opt-outs %" PRIu64 "  opt-ins %" PRIu64
+		"  opted out now %" PRIu64 "\n",
+		s->mo_received, s->opt_outs, s->opt_ins, s->opted_out_now);
 	fprintf(f,
 		"delivered %" PRIu64 "  failed %" PRIu64 "  expired %" PRIu64
 		"  stale reports %" PRIu64 "\n",

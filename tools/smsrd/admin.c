@@ -213,6 +213,18 @@ static int inject_dlr(struct srv *s, const Smsr__V1__DeliveryReport *d, uint64_t
 	return smsr_router_inject_dlr(s->r, idx, d->carrier_msgid, -(int)d->status, d->op_code);
 }
 
+/* One MO reply: SMSR_MO_* or a negative code. */
+static int inject_mo(struct srv *s, const Smsr__V1__MoReply *mo)
+{
+	int idx = -1;
+
+	if (mo->channel[0] && (idx = smsr_router_channel_find(s->r, mo->channel)) < 0)
+		return -SMSR_ENOTFOUND;
+	if (!mo->from_number[0])
+		return -SMSR_EINVAL;
+	return smsr_router_inject_mo(s->r, mo->from_number, mo->to_number, mo->text, idx);
+}
+
 static void call_inject(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 {
 	Smsr__V1__InjectRequest *ir = req->inject;
@@ -242,7 +254,11 @@ static void call_inject(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 		if (it->kind_case == SMSR__V1__INJECT_ITEM__KIND_DLR) {
 			rc = inject_dlr(s, it->dlr, &id, &why);
 		} else if (it->kind_case == SMSR__V1__INJECT_ITEM__KIND_MO) {
-			rc = -SMSR_ESTATE; /* no opt-out policy in the router yet */
+			rc = inject_mo(s, it->mo);
+			if (rc >= 0) {
+				res[i].mo_action = (Smsr__V1__MoAction)rc;
+				rc = 0;
+			}
 		} else {
 			rc = -SMSR_EINVAL;
 		}
@@ -398,7 +414,7 @@ void srv_call_stats(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	Smsr__V1__Response resp = SMSR__V1__RESPONSE__INIT;
 	Smsr__V1__StatsResponse out = SMSR__V1__STATS_RESPONSE__INIT;
 	Smsr__V1__ServerStats ss = SMSR__V1__SERVER_STATS__INIT;
-	Smsr__V1__ReasonCount rc[32], *rcp[32];
+	Smsr__V1__ReasonCount rc[SMSR_REASONS_MAX], *rcp[SMSR_REASONS_MAX];
 	Smsr__V1__ClassCount cc[SMSR_NCLASS], *ccp[SMSR_NCLASS];
 	struct smsr_stats st;
 	size_t nr = 0;
@@ -407,7 +423,7 @@ void srv_call_stats(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	out.submitted = st.submitted;
 	out.accepted = st.accepted;
 	out.rejected = st.rejected;
-	for (int i = 0; i < 32; i++) {
+	for (int i = 0; i < SMSR_REASONS_MAX; i++) {
 		if (!st.rejected_by_reason[i])
 			continue;
 		smsr__v1__reason_count__init(&rc[nr]);
@@ -433,6 +449,13 @@ void srv_call_stats(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	out.n_by_class = SMSR_NCLASS;
 	out.by_class = ccp;
 	out.stale_reports = st.stale_reports;
+	out.retrying_now = st.retrying_now;
+	out.retried = st.retried;
+	out.resent = st.resent;
+	out.mo_received = st.mo_received;
+	out.opt_outs = st.opt_outs;
+	out.opt_ins = st.opt_ins;
+	out.opted_out_now = st.opted_out_now;
 	ss.connections = s->nconns;
 	ss.connections_total = s->stats.conns_total;
 	ss.calls = s->stats.calls;
