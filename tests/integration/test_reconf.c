@@ -4,6 +4,7 @@
  * keeps submitting: a channel added and routed to by a reload, a channel
  * dropped by a reload, a channel whose settings change (replaced under the
  * same name, its queue moving onto the successor), a rate changed in place,
+ * a channel drained (no new messages, its queue still sent),
  * and reloads that must be rejected whole (unknown driver, router settings
  * changed) leaving the running configuration as it was. Every accepted
  * message reaches exactly one final state, and none fails for want of a
@@ -212,12 +213,67 @@ static void test_bad_reload_is_rejected_whole(void **state)
 	evlog_fini(&log);
 }
 
+/* Drain A while a thread submits: A takes nothing new but sends its queue. */
+static void test_drain_under_load(void **state)
+{
+	static const char *cfg_ab =
+	    "channels = (\n"
+	    " { name = \"A\"; driver = \"sim\"; tps = 300;\n"
+	    "   params = { dlr_delay_ms = 2; }; },\n"
+	    " { name = \"B\"; driver = \"sim\"; params = { dlr_delay_ms = 2; }; } );\n"
+	    "routes = ( { groups = ( [\"A\", \"B\"] ); } );\n";
+	struct evlog log;
+	struct smsr_router *r;
+	struct pusher p = {0};
+	struct smsr_channel_info ci[2];
+	uint64_t sent_a;
+	pthread_t t;
+
+	(void)state;
+	evlog_init(&log);
+	r = test_router_start(cfg_ab, &log, 2);
+	p.r = r;
+	pthread_create(&t, NULL, push_loop, &p);
+	sleep_ms(200);
+	assert_int_equal(smsr_router_channel_drain(r, 0), 0);
+	assert_int_equal(smsr_router_channels(r, ci, 2), 2);
+	assert_int_equal(ci[0].state, SMSR_CHAN_DRAINING);
+	sleep_ms(300);
+	atomic_store(&p.stop, 1);
+	pthread_join(t, NULL);
+	assert_true(evlog_wait_finals(&log, p.accepted, 15000));
+	assert_int_equal(evlog_finals(&log), p.accepted);
+	assert_int_equal(evlog_count(&log, SMSR_EV_FAILED), 0);
+	assert_int_equal(smsr_router_channels(r, ci, 2), 2);
+	assert_int_equal(ci[0].state, SMSR_CHAN_DRAINING);
+	assert_int_equal(ci[0].queued[0] + ci[0].queued[1] + ci[0].queued[2], 0);
+	sent_a = ci[0].submitted;
+	/* Nothing new reaches A now. */
+	for (int i = 0; i < 50; i++) {
+		struct smsr_result res;
+		struct smsr_msg m = {.recipient = "13912345678",
+				     .text = "Your statement is ready",
+				     .text_len = 23,
+				     .cls = SMSR_CLASS_NOTICE};
+
+		assert_int_equal(smsr_router_submit(r, &m, &res), 0);
+		assert_int_equal(res.channel, 1);
+	}
+	assert_int_equal(smsr_router_channels(r, ci, 2), 2);
+	assert_int_equal(ci[0].submitted, sent_a);
+	print_message("drained A under load: %llu messages, all final once\n",
+		      (unsigned long long)p.accepted);
+	smsr_router_destroy(r);
+	evlog_fini(&log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reload_swaps_channels_under_load),
 	    cmocka_unit_test(test_reload_updates_in_place_or_replaces),
 	    cmocka_unit_test(test_bad_reload_is_rejected_whole),
+	    cmocka_unit_test(test_drain_under_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
