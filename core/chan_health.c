@@ -12,6 +12,7 @@
 #define COOL_MAX_NS   (30 * SEC)
 #define HIST_NS	      (10 * SEC) /* latency percentiles: this long, and the one before */
 #define EWMA	      0.05
+#define DLV_EWMA      0.02 /* delivery rate: about the last 50 reports */
 #define LAT_FACTOR    8 /* black hole: unanswered this many usual latencies */
 #define REPORT_FACTOR 4
 /* Overdue submits it takes to call a black hole: one lost answer is not one. */
@@ -170,7 +171,7 @@ void smsr__health_report(struct smsr__health *h, bool delivered, uint64_t delay_
 	h->last_report = now_ns;
 	h->report_ns = h->report_ns == 0 ? (double)delay_ns
 					 : h->report_ns + EWMA * ((double)delay_ns - h->report_ns);
-	h->delivery += EWMA * ((delivered ? 1.0 : 0.0) - h->delivery);
+	h->delivery += DLV_EWMA * ((delivered ? 1.0 : 0.0) - h->delivery);
 }
 
 uint64_t smsr__health_answer_limit(const struct smsr__health *h, const struct smsr__health_cfg *cfg)

@@ -64,8 +64,8 @@ static void test_default_text_parses_into_documented_channels(void **state)
 	    {"otp-a", 0x1e, 300, 0.050},  {"cmcc-a", 0x12, 500, 0.040},
 	    {"cmcc-b", 0x12, 300, 0.045}, {"cucc-a", 0x04, 400, 0.038},
 	    {"cucc-b", 0x04, 200, 0.043}, {"ctcc-a", 0x08, 400, 0.039},
-	    {"ctcc-b", 0x08, 200, 0.044}, {"intl-a", 0x20, 50, 0.300},
-	    {"intl-b", 0x20, 30, 0.380},
+	    {"ctcc-b", 0x08, 200, 0.044}, {"intl-a", 0x20, 200, 0.300},
+	    {"intl-b", 0x20, 100, 0.380},
 	};
 	struct smsr_config *cfg = parse_ok(smsr_config_default_text());
 
