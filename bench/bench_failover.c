@@ -4,8 +4,8 @@
  *
  * Two simulated channels, A then B in one route ("A" first, "B" as backup),
  * and a host thread offering LOAD_RATE msg/s, verification and marketing
- * alternately (explicit class). Each run is two scenarios, each on a fresh
- * router:
+ * alternately (explicit class). Each run is three scenarios, each on a
+ * fresh router:
  *
  *  - black hole: after PRE_MS of load, the sim driver of A is told
  *    fault=blackhole at t0 (it takes submits and never answers). The
@@ -19,6 +19,12 @@
  *    backlogged then (the load is below its rate), so this is mostly the
  *    wait for the next message the host submits.
  *
+ *  - no reports: fault=nodlr, A takes and answers submits but never
+ *    reports delivery. A's usual report delay is 20 ms, so the breaker's
+ *    report timer (health.report_silence 1.5 s) decides:
+ *    blackhole_detect_ms_no_reports, with the codes awaiting a report
+ *    resent on B (resent_codes); A's promotions end dlr_timeout (3 s).
+ *
  * Both switch lines carry first_resend_us: from the down event to the first
  * hand-off on B of a message on its second attempt or later (a resend).
  *
@@ -29,7 +35,7 @@
  * stopped. Per accepted id: failover_lost_msgs counts ids whose only final
  * came from the stop (router_stopped) or that got none at all,
  * failover_double_finals ids with two finals or more (both summed over all
- * runs and scenarios: must be 0). failover_duplicate_msgs_<class> counts,
+ * runs and all scenarios: must be 0). failover_duplicate_msgs_<class> counts,
  * in the black-hole scenario, messages of the class handed off to more
  * than one channel, i.e. possibly sent twice: verification is resent on
  * purpose, marketing must not be. The link-down figures ride along as
@@ -66,6 +72,7 @@ static const char *cfg_text =
     "  retry = { backoff = \"10ms\"; }; };\n"
     "channels = (\n"
     " { name = \"A\"; driver = \"sim\"; tps = 2000; window = 64; submit_timeout = \"3s\";\n"
+    "   dlr_timeout = \"3s\";\n"
     "   params = { latency_ms = 5; jitter_ms = 2; dlr_delay_ms = 20; }; },\n"
     " { name = \"B\"; driver = \"sim\"; tps = 2000; window = 64;\n"
     "   params = { latency_ms = 5; jitter_ms = 2; dlr_delay_ms = 20; }; } );\n"
@@ -414,13 +421,16 @@ static void emit_median(const char *metric, const char *unit, double *v, const c
 	bench_emit("failover", metric, bench_median(v, RUNS), unit, RUNS, extra);
 }
 
-/* The counters of every run and both scenarios, summed. */
-static struct outcome total(const struct outcome *bh, const struct outcome *ld)
+/* The counters of every run and all three scenarios, summed. */
+static struct outcome total(const struct outcome *bh, const struct outcome *ld,
+			    const struct outcome *nr)
 {
 	struct outcome s = {0};
 
-	for (int i = 0; i < 2 * RUNS; i++) {
-		const struct outcome *o = i < RUNS ? &bh[i] : &ld[i - RUNS];
+	for (int i = 0; i < 3 * RUNS; i++) {
+		const struct outcome *o = i < RUNS	 ? &bh[i]
+					  : i < 2 * RUNS ? &ld[i - RUNS]
+							 : &nr[i - 2 * RUNS];
 
 		s.accepted += o->accepted;
 		s.rejected += o->rejected;
@@ -460,19 +470,35 @@ static void emit_timing(const struct outcome *bh, const struct outcome *ld)
 	emit_median("failover_switch_us_link_down", "us", v, extra);
 }
 
-static void emit_integrity(const struct outcome *bh, const struct outcome *ld)
+/* A carrier that takes submits and stops reporting: the report timers. */
+static void emit_no_reports(const struct outcome *nr)
 {
-	struct outcome s = total(bh, ld);
+	double v[RUNS], w[RUNS];
+	char extra[256];
+
+	PICK(w, nr, dup[SMSR_CLASS_VERIFICATION - 1]);
+	snprintf(extra, sizeof(extra),
+		 ",\"target_ms\":%d,\"report_silence_ms\":1500,\"dlr_delay_ms\":20,"
+		 "\"resent_codes\":%g",
+		 DETECT_GOAL, bench_median(w, RUNS));
+	PICK(v, nr, detect_ms);
+	emit_median("blackhole_detect_ms_no_reports", "ms", v, extra);
+}
+
+static void emit_integrity(const struct outcome *bh, const struct outcome *ld,
+			   const struct outcome *nr)
+{
+	struct outcome s = total(bh, ld, nr);
 	char extra[256];
 
 	snprintf(extra, sizeof(extra),
-		 ",\"of_runs\":\"sum\",\"scenarios\":2,\"target\":0,\"accepted\":%llu,"
+		 ",\"of_runs\":\"sum\",\"scenarios\":3,\"target\":0,\"accepted\":%llu,"
 		 "\"no_final_after_stop\":%llu,\"rejected\":%llu,\"events_dropped\":%llu",
 		 (unsigned long long)s.accepted, (unsigned long long)s.no_final,
 		 (unsigned long long)s.rejected, (unsigned long long)s.dropped);
 	bench_emit("failover", "failover_lost_msgs", (double)s.lost, "msgs", RUNS, extra);
 	bench_emit("failover", "failover_double_finals", (double)s.double_finals, "msgs", RUNS,
-		   ",\"of_runs\":\"sum\",\"scenarios\":2,\"target\":0");
+		   ",\"of_runs\":\"sum\",\"scenarios\":3,\"target\":0");
 }
 
 static void emit_dups(const struct outcome *bh, const struct outcome *ld, enum smsr_class cls,
@@ -490,7 +516,7 @@ static void emit_dups(const struct outcome *bh, const struct outcome *ld, enum s
 
 int main(int argc, char **argv)
 {
-	static struct outcome bh[RUNS], ld[RUNS];
+	static struct outcome bh[RUNS], ld[RUNS], nr[RUNS];
 	static struct load l;
 	struct tape t = {0};
 	struct smsr_config *cfg;
@@ -508,9 +534,11 @@ int main(int argc, char **argv)
 	for (int run = 0; run < RUNS; run++) {
 		scenario(cfg, &t, &l, "blackhole", &bh[run]);
 		scenario(cfg, &t, &l, "down", &ld[run]);
+		scenario(cfg, &t, &l, "nodlr", &nr[run]);
 	}
 	emit_timing(bh, ld);
-	emit_integrity(bh, ld);
+	emit_no_reports(nr);
+	emit_integrity(bh, ld, nr);
 	emit_dups(bh, ld, SMSR_CLASS_VERIFICATION, "failover_duplicate_msgs_verification", "");
 	emit_dups(bh, ld, SMSR_CLASS_MARKETING, "failover_duplicate_msgs_marketing",
 		  ",\"target\":0");

@@ -132,6 +132,9 @@ static bool take_chains(struct smsr__worker *w)
 			smsr__emit(w->r, SMSR_EV_QUEUED, rec, 0, 0, w->now);
 			if (c->dispatch_at == UINT64_MAX || rec->cls == SMSR_CLASS_VERIFICATION)
 				c->dispatch_at = 0;
+			/* Routed here before the channel went down: move it on too. */
+			if (atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_DOWN)
+				c->evacuate = true;
 		}
 	}
 	return any;

@@ -200,6 +200,37 @@ static void test_remove_under_load(void **state)
 	evlog_fini(&log);
 }
 
+/*
+ * A goes down for good while a thread keeps submitting to it: messages
+ * routed to A just before it went down, and handed to its worker after
+ * the queue had moved, must move too, not wait for A.
+ */
+static void test_down_while_submitting(void **state)
+{
+	struct evlog log;
+	struct smsr_router *r;
+
+	(void)state;
+	for (int round = 0; round < 5; round++) {
+		struct pusher p = {0};
+		pthread_t t;
+
+		evlog_init(&log);
+		r = test_router_start(cfg_two, &log, 2);
+		p.r = r;
+		pthread_create(&t, NULL, push_loop, &p);
+		sleep_ms(20 + round * 7);
+		assert_int_equal(smsr_router_channel_ctl(r, 0, "fault", "down"), 0);
+		sleep_ms(100);
+		atomic_store(&p.stop, 1);
+		pthread_join(t, NULL);
+		assert_true(evlog_wait_finals(&log, p.accepted, 10000));
+		assert_int_equal(evlog_finals(&log), p.accepted);
+		smsr_router_destroy(r);
+		evlog_fini(&log);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +238,7 @@ int main(void)
 	    cmocka_unit_test(test_queued_messages_move_across_workers),
 	    cmocka_unit_test(test_nowhere_to_go_waits_for_the_channel),
 	    cmocka_unit_test(test_remove_under_load),
+	    cmocka_unit_test(test_down_while_submitting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
