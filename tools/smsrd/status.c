@@ -324,18 +324,52 @@ static struct slot *accept_msg(struct status_store *s, struct shard *sh,
 }
 
 static struct slot *find_id(const struct status_store *s, const struct shard *sh, uint64_t h,
-			    uint64_t id)
+			    uint64_t id, uint32_t *seq_out)
 {
 	uint32_t seq = sh->id_b[(uint32_t)(h >> 32) & s->bmask];
 
 	while (in_window(sh, seq)) {
 		struct slot *sl = seq_slot(s, sh, seq);
 
-		if (sl->id == id)
+		if (sl->id == id) {
+			*seq_out = seq;
 			return sl;
+		}
 		seq = sl->id_next;
 	}
 	return NULL;
+}
+
+/*
+ * The message this thread recorded last: a message's events mostly come in
+ * a row on one thread (handed off, submitted, delivered), and finding it
+ * again by its index is a cache miss or two per event. Checked under the
+ * shard's lock: the slot must still be live and still this message's.
+ */
+static _Thread_local struct {
+	const struct status_store *s;
+	uint64_t id;
+	uint32_t seq;
+} last;
+
+static struct slot *find_recent(const struct status_store *s, const struct shard *sh, uint64_t h,
+				uint64_t id)
+{
+	uint32_t seq;
+	struct slot *sl;
+
+	if (last.s == s && last.id == id && in_window(sh, last.seq)) {
+		sl = seq_slot(s, sh, last.seq);
+		if (sl->id == id)
+			return sl;
+	}
+	sl = find_id(s, sh, h, id, &seq);
+	if (sl) {
+		last.s = s;
+		last.id = id;
+		last.seq = seq;
+	}
+	return sl;
 }
 
 /* Append @ev to @sl: keep the first STATUS_HIST_MAX - 1 and the latest. */
@@ -383,7 +417,7 @@ void status_store_record(struct status_store *s, const struct smsr_event *ev)
 	if (ev->type == SMSR_EV_ACCEPTED)
 		sl = accept_msg(s, sh, ev, &p);
 	else
-		sl = find_id(s, sh, p.h, ev->id);
+		sl = find_recent(s, sh, p.h, ev->id);
 	if (sl)
 		append(s, sh, sl, ev, &p);
 	else
@@ -431,10 +465,11 @@ int status_store_get(struct status_store *s, uint64_t id, struct status_msg *out
 	uint64_t h = mix64(id), now = s->retention_ns ? now_ns() : 0;
 	struct shard *sh = &s->sh[h & (s->nshards - 1)];
 	struct slot *sl;
+	uint32_t seq;
 	int ret = -SMSR_ENOTFOUND;
 
 	shard_lock(sh);
-	sl = find_id(s, sh, h, id);
+	sl = find_id(s, sh, h, id, &seq);
 	if (sl && !too_old(s, sl, now)) {
 		copy_out(sh, sl, out);
 		ret = 0;
