@@ -275,7 +275,13 @@ static void idle(struct smsr__worker *w, uint64_t next, uint64_t *idle_since)
 		if (busy || w->now - w->last_input < SMSR__RECENT_NS) {
 			w->polling_recent = !busy;
 			SMSR__BUMP(w->wait_stats.spins, 1);
-			__builtin_ia32_pause();
+			/* Polling only for recency: give the core to a thread
+			 * that has work (the host's, on a machine with few
+			 * cores) — yield returns at once when there is none. */
+			if (busy)
+				__builtin_ia32_pause();
+			else
+				sched_yield();
 			return;
 		}
 	}
