@@ -30,6 +30,7 @@ struct smsr__rec {
 	uint64_t accepted_ns; /* CLOCK_MONOTONIC at acceptance */
 	uint64_t expires_ns;  /* validity end */
 	uint64_t deadline_ns; /* in flight: submit or report timeout; retry: when due */
+	uint64_t tag;	      /* the host's, set at its ACCEPTED event */
 	uint32_t alloc_size;  /* bytes of this allocation */
 	uint32_t text_len;
 	uint32_t slot;	 /* in-flight table slot */

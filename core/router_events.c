@@ -35,6 +35,31 @@ void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct s
 	    .tags = rec->tags_len ? smsr__rec_tags(rec) : NULL,
 	    .recipient = rec->recipient,
 	    .segments = rec->segments,
+	    .tag = rec->tag,
+	};
+	r->on_event(r->ev_arg, &ev);
+}
+
+void smsr__emit_accepted(struct smsr_router *r, struct smsr__rec *rec, uint64_t now_ns)
+{
+	struct smsr_event ev;
+
+	if (!r->on_event || !(r->ev_mask & SMSR_EV_MASK(SMSR_EV_ACCEPTED)))
+		return;
+	ev = (struct smsr_event){
+	    .id = rec->id,
+	    .ts_ns = now_ns,
+	    .accepted_ns = rec->accepted_ns,
+	    .type = SMSR_EV_ACCEPTED,
+	    .cls = rec->cls,
+	    .carrier = rec->carrier,
+	    .attempt = rec->attempt,
+	    .channel = rec->chan,
+	    .client_ref = smsr__rec_ref(rec),
+	    .tags = rec->tags_len ? smsr__rec_tags(rec) : NULL,
+	    .recipient = rec->recipient,
+	    .segments = rec->segments,
+	    .tag_out = &rec->tag,
 	};
 	r->on_event(r->ev_arg, &ev);
 }

@@ -289,6 +289,9 @@ bool smsr__chan_removed_step(struct smsr__worker *w, struct smsr_chan *c);
 void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
 		int reason, int op_code, uint64_t now_ns);
 
+/* ACCEPTED, on the submitting thread: the host may set the record's tag. */
+void smsr__emit_accepted(struct smsr_router *r, struct smsr__rec *rec, uint64_t now_ns);
+
 /* Final states: emit the event, count, free the record. Worker only. */
 void smsr__rec_finish(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
 		      enum smsr_event_type type, int reason, int op_code);

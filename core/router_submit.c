@@ -414,7 +414,7 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, struct smsr_res
 	/* Before the hand-off, on this thread: when submit returns, the host
 	 * has seen "accepted" (a status store can answer for the id at once),
 	 * and the worker's events follow it. */
-	smsr__emit(b->r, SMSR_EV_ACCEPTED, rec, 0, 0, b->now);
+	smsr__emit_accepted(b->r, rec, b->now);
 	chain_add(b, rec);
 	return 0;
 err:

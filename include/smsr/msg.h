@@ -109,6 +109,14 @@ struct smsr_event {
 	const char *recipient;	   /* E.164 */
 	uint32_t segments;	   /* billable segments */
 	uint8_t chan_state;	   /* CHANNEL: the new enum smsr_chan_state (reason: why) */
+	/*
+	 * The host's own value for this message, 0 until set: during the
+	 * ACCEPTED callback @tag_out points at it and the host may store
+	 * anything there (an index into its own tables, say); every later
+	 * event of the message carries it in @tag. NULL in other events.
+	 */
+	uint64_t tag;
+	uint64_t *tag_out;
 };
 
 SMSR_API const char *smsr_class_name(enum smsr_class cls);    /* "verification", ... */

@@ -10,6 +10,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,6 +458,58 @@ static void test_router_default_config_routes_every_carrier(void **state)
 	evlog_fini(&log);
 }
 
+/* A tag set in the ACCEPTED callback comes back in every later event. */
+struct tagger {
+	_Atomic uint64_t tagged, seen, wrong;
+};
+
+static void tag_cb(void *arg, const struct smsr_event *ev)
+{
+	struct tagger *t = arg;
+
+	if (ev->type == SMSR_EV_ACCEPTED) {
+		assert_non_null(ev->tag_out);
+		*ev->tag_out = ev->id * 3 + 1;
+		atomic_fetch_add(&t->tagged, 1);
+		return;
+	}
+	assert_null(ev->tag_out);
+	atomic_fetch_add(&t->seen, 1);
+	if (ev->tag != ev->id * 3 + 1)
+		atomic_fetch_add(&t->wrong, 1);
+}
+
+static void test_router_tags_follow_the_message(void **state)
+{
+	struct tagger t = {0};
+	struct smsr_router_opts o = {.on_event = tag_cb, .arg = &t};
+	struct smsr_config *cfg = test_config(
+	    "channels = ( { name = \"a\"; driver = \"sim\"; params = { dlr_delay_ms = 1; }; } );\n"
+	    "routes = ( { groups = ( [\"a\"] ); } );\n");
+	struct smsr_router *r;
+	struct smsr_stats st;
+
+	(void)state;
+	assert_int_equal(smsr_router_create(&r, cfg, &o), 0);
+	smsr_config_destroy(cfg);
+	assert_int_equal(smsr_router_start(r), 0);
+	for (int i = 0; i < 100; i++) {
+		struct smsr_msg m = msg("+8613912345678", "Your order shipped", SMSR_CLASS_NOTICE);
+
+		assert_int_equal(smsr_router_submit(r, &m, NULL), 0);
+	}
+	for (int k = 0; k < 500; k++) {
+		smsr_router_stats(r, &st);
+		if (st.delivered + st.failed == 100)
+			break;
+		sleep_ms(10);
+	}
+	smsr_router_destroy(r);
+	assert_int_equal(atomic_load(&t.tagged), 100);
+	assert_true(atomic_load(&t.seen) >= 400); /* queued, handoff, submitted, final */
+	assert_int_equal(atomic_load(&t.wrong), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +524,7 @@ int main(void)
 	    cmocka_unit_test(test_router_ids_unique_and_time_ordered),
 	    cmocka_unit_test(test_router_runs_a_host_driver),
 	    cmocka_unit_test(test_router_default_config_routes_every_carrier),
+	    cmocka_unit_test(test_router_tags_follow_the_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -184,6 +184,52 @@ static void test_status_evicts_oldest_at_capacity(void **state)
 	status_store_destroy(s);
 }
 
+/*
+ * The tag returned for an accepted message leads its later events straight
+ * to it; a wrong tag falls back to the index; a stale one (the message
+ * evicted, its slot reused) is neither applied to the newcomer nor lost.
+ */
+static void test_status_tags_lead_to_the_slot(void **state)
+{
+	struct status_store *s;
+	struct status_store_stats st;
+	static struct status_msg m;
+	struct smsr_event ev = accepted(7, 70, NULL, NULL), other;
+	uint64_t tag, tags[200];
+
+	(void)state;
+	assert_int_equal(status_store_create(&s, 100, 0), 0);
+	tag = status_store_record(s, &ev);
+	assert_true(tag != 0);
+	ev.tag = tag;
+	rec(s, ev, SMSR_EV_QUEUED, 71, 1, 0, NULL, 0, 0);
+	ev.tag = tag ^ 5; /* wrong: found through the index all the same */
+	rec(s, ev, SMSR_EV_SUBMITTED, 72, 1, 0, "cm-7", 0, 0);
+	assert_int_equal(status_store_get(s, 7, &m), 0);
+	assert_int_equal(m.nhist, 3);
+	/* Fill the store until 7 is evicted; its slot now holds another id. */
+	for (uint64_t id = 100; id < 300; id++) {
+		other = accepted(id, id * 10, NULL, NULL);
+		tags[id - 100] = status_store_record(s, &other);
+	}
+	ev.tag = tag;
+	rec(s, ev, SMSR_EV_DELIVERED, 99, 1, 0, NULL, 0, 0);
+	assert_int_equal(status_store_get(s, 7, &m), -SMSR_ENOTFOUND);
+	status_store_stats(s, &st);
+	assert_int_equal(st.ignored, 1);
+	for (uint64_t id = 200; id < 300; id++) {
+		assert_int_equal(status_store_get(s, id, &m), 0);
+		assert_int_equal(m.nhist, 1);
+	}
+	/* And a newcomer's own tag still works. */
+	other = accepted(299, 2990, NULL, NULL);
+	other.tag = tags[199];
+	rec(s, other, SMSR_EV_QUEUED, 2991, 1, 0, NULL, 0, 0);
+	assert_int_equal(status_store_get(s, 299, &m), 0);
+	assert_int_equal(m.nhist, 2);
+	status_store_destroy(s);
+}
+
 static void test_status_long_strings_evict_by_ring_space(void **state)
 {
 	struct status_store *s;
@@ -672,6 +718,7 @@ int main(void)
 	    cmocka_unit_test(test_status_history_in_order_with_strings),
 	    cmocka_unit_test(test_status_history_keeps_first_eleven_and_latest),
 	    cmocka_unit_test(test_status_evicts_oldest_at_capacity),
+	    cmocka_unit_test(test_status_tags_lead_to_the_slot),
 	    cmocka_unit_test(test_status_long_strings_evict_by_ring_space),
 	    cmocka_unit_test(test_status_forgets_after_retention),
 	    cmocka_unit_test(test_status_by_ref_newest_first_within_limit),

@@ -103,8 +103,14 @@ void hub_event(void *arg, const struct smsr_event *ev)
 	uint64_t pos;
 	struct cell *cell;
 
-	if (h->st && ev->type != SMSR_EV_REJECTED)
-		status_store_record(h->st, ev);
+	if (h->st && ev->type != SMSR_EV_REJECTED) {
+		uint64_t tag = status_store_record(h->st, ev);
+
+		/* Where the message lives in the store: its later events go
+		 * straight there. */
+		if (ev->tag_out)
+			*ev->tag_out = tag;
+	}
 	if (!(atomic_load_explicit(&h->type_mask, memory_order_relaxed) & SMSR_EV_MASK(ev->type)))
 		return;
 	pos = atomic_load_explicit(&h->tail, memory_order_relaxed);

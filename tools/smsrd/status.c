@@ -392,14 +392,29 @@ static void append(struct status_store *s, struct shard *sh, struct slot *sl,
 		cm_set(s, sh, sl, p->chan, ev->carrier_msgid, p->cm_len, p->cm_h);
 }
 
-void status_store_record(struct status_store *s, const struct smsr_event *ev)
+/* The slot @tag (from status_store_record) names, if it still holds @id. */
+static struct slot *tagged(const struct status_store *s, const struct shard *sh, uint64_t tag,
+			   uint64_t id)
+{
+	uint32_t idx = (uint32_t)tag, off;
+
+	if ((tag >> 32) != (uint64_t)(sh - s->sh) + 1 || idx >= s->cap)
+		return NULL;
+	off = idx >= sh->tail_idx ? idx - sh->tail_idx : idx + s->cap - sh->tail_idx;
+	if (off >= sh->head - sh->tail || sh->slots[idx].id != id)
+		return NULL; /* forgotten since */
+	return &sh->slots[idx];
+}
+
+uint64_t status_store_record(struct status_store *s, const struct smsr_event *ev)
 {
 	struct prep p = {.h = mix64(ev->id)};
 	struct shard *sh = &s->sh[p.h & (s->nshards - 1)];
 	struct slot *sl;
+	uint64_t tag = 0;
 
 	if (ev->type == SMSR_EV_REJECTED || ev->type >= SMSR_EV_COUNT || ev->id == 0)
-		return;
+		return 0;
 	if (ev->carrier_msgid && ev->carrier_msgid[0]) {
 		p.chan = clamp_chan16(ev->channel);
 		p.cm_len = strnlen(ev->carrier_msgid, STATUS_MSGID_MAX);
@@ -416,13 +431,16 @@ void status_store_record(struct status_store *s, const struct smsr_event *ev)
 	shard_lock(sh);
 	if (ev->type == SMSR_EV_ACCEPTED)
 		sl = accept_msg(s, sh, ev, &p);
-	else
+	else if (!ev->tag || !(sl = tagged(s, sh, ev->tag, ev->id)))
 		sl = find_recent(s, sh, p.h, ev->id);
-	if (sl)
+	if (sl) {
 		append(s, sh, sl, ev, &p);
-	else
+		tag = (uint64_t)(sh - s->sh + 1) << 32 | (uint32_t)(sl - sh->slots);
+	} else {
 		sh->ignored++;
+	}
 	shard_unlock(sh);
+	return tag;
 }
 
 void status_store_event_cb(void *arg, const struct smsr_event *ev)

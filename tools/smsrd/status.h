@@ -95,9 +95,12 @@ void status_store_destroy(struct status_store *s);
  * unknown (never accepted, evicted or forgotten). REJECTED events are not
  * stored. Called on router worker threads, concurrently; events of one
  * message must come in order from one thread at a time. Never allocates;
- * spins briefly at most.
+ * spins briefly at most. Returns where the message is kept (0: nowhere):
+ * given back in a later event's tag, that event goes straight there
+ * instead of through the id index (the tag is checked, so a stale one
+ * costs only the lookup it would have made anyway).
  */
-void status_store_record(struct status_store *s, const struct smsr_event *ev);
+uint64_t status_store_record(struct status_store *s, const struct smsr_event *ev);
 
 /* smsr_event_cb adapter: @arg is the store. */
 void status_store_event_cb(void *arg, const struct smsr_event *ev);
