@@ -62,8 +62,8 @@ void smsr__lanes_push(struct smsr__lanes *l, struct smsr__rec *rec)
 		if (l->vtime[rec->cls - 1] < other)
 			l->vtime[rec->cls - 1] = other;
 	}
-	if (rec->expires_ns < ln->min_expiry)
-		ln->min_expiry = rec->expires_ns;
+	if (smsr__rec_expires(rec) < ln->min_expiry)
+		ln->min_expiry = smsr__rec_expires(rec);
 }
 
 static struct smsr__rec *lane_pop(struct smsr__lane *ln)
@@ -93,7 +93,7 @@ static void refill(struct smsr__lanes *l, uint64_t now_ns)
 /* Drop expired heads of @ln onto *@expired; true if a live head remains. */
 static bool live_head(struct smsr__lane *ln, uint64_t now_ns, struct smsr__rec **expired)
 {
-	while (ln->head && ln->head->expires_ns <= now_ns) {
+	while (ln->head && smsr__rec_expires(ln->head) <= now_ns) {
 		struct smsr__rec *rec = lane_pop(ln);
 
 		rec->next = *expired;
@@ -188,8 +188,8 @@ void smsr__lanes_unsend(struct smsr__lanes *l, struct smsr__rec *rec)
 	if (!ln->tail)
 		ln->tail = rec;
 	ln->count++;
-	if (rec->expires_ns < ln->min_expiry)
-		ln->min_expiry = rec->expires_ns;
+	if (smsr__rec_expires(rec) < ln->min_expiry)
+		ln->min_expiry = smsr__rec_expires(rec);
 	if (l->tps)
 		l->tokens += rec->segments;
 	smsr__lanes_answered(l);
@@ -207,15 +207,15 @@ static uint64_t lane_expire(struct smsr__lane *ln, uint64_t now_ns, struct smsr_
 	while (*pp) {
 		struct smsr__rec *rec = *pp;
 
-		if (rec->expires_ns <= now_ns) {
+		if (smsr__rec_expires(rec) <= now_ns) {
 			*pp = rec->next;
 			rec->next = *expired;
 			*expired = rec;
 			n++;
 			continue;
 		}
-		if (rec->expires_ns < min)
-			min = rec->expires_ns;
+		if (smsr__rec_expires(rec) < min)
+			min = smsr__rec_expires(rec);
 		prev = rec;
 		pp = &rec->next;
 	}

@@ -28,9 +28,9 @@ struct smsr__rec {
 	struct smsr__rec *next;
 	uint64_t id;
 	uint64_t accepted_ns; /* CLOCK_MONOTONIC at acceptance */
-	uint64_t expires_ns;  /* validity end */
 	uint64_t deadline_ns; /* in flight: submit or report timeout; retry: when due */
 	uint64_t tag;	      /* the host's, set at its ACCEPTED event */
+	uint32_t validity_ms; /* from acceptance: see smsr__rec_expires() */
 	uint32_t alloc_size;  /* bytes of this allocation */
 	uint32_t text_len;
 	uint32_t slot;	 /* in-flight table slot */
@@ -49,6 +49,12 @@ struct smsr__rec {
 	char carrier_msgid[24];
 	char data[]; /* text\0 sender\0 client_ref\0 tags\0 */
 };
+
+/* CLOCK_MONOTONIC time at which @r's validity ends. */
+static inline uint64_t smsr__rec_expires(const struct smsr__rec *r)
+{
+	return r->accepted_ns + (uint64_t)r->validity_ms * 1000000u;
+}
 
 static inline const char *smsr__rec_text(const struct smsr__rec *r)
 {

@@ -46,7 +46,7 @@ void smsr__retry(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *
 	struct smsr_router *r = w->r;
 	unsigned level = rec->attempt;
 
-	if (w->now >= rec->expires_ns) {
+	if (w->now >= smsr__rec_expires(rec)) {
 		smsr__rec_finish(w, c, rec, SMSR_EV_EXPIRED, -SMSR_EEXPIRED, 0);
 		return;
 	}
@@ -82,7 +82,7 @@ static void resend(struct smsr__worker *w, const struct smsr__snapshot *snap, un
 	struct smsr_router *r = w->r;
 	int to;
 
-	if (w->now >= rec->expires_ns) {
+	if (w->now >= smsr__rec_expires(rec)) {
 		smsr__rec_finish(w, &r->chans[rec->chan], rec, SMSR_EV_EXPIRED, -SMSR_EEXPIRED, 0);
 		return;
 	}

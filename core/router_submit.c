@@ -295,7 +295,7 @@ static void fill(struct batch *b, struct smsr__rec *rec, const struct smsr_msg *
 	memset(rec, 0, sizeof(*rec));
 	rec->alloc_size = size;
 	rec->accepted_ns = b->now;
-	rec->expires_ns = b->now + (uint64_t)p->validity_ms * SMSR__MS;
+	rec->validity_ms = p->validity_ms;
 	rec->text_len = (uint32_t)m->text_len;
 	rec->cls = (uint8_t)p->cls;
 	rec->segments = (uint8_t)p->text.segments;

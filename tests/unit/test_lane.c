@@ -28,7 +28,8 @@ static struct smsr__rec *mk(int cls, uint64_t id, unsigned segs, uint64_t expire
 	r->cls = (uint8_t)cls;
 	r->id = id;
 	r->segments = (uint8_t)segs;
-	r->expires_ns = expires;
+	r->accepted_ns = expires % 1000000; /* so that smsr__rec_expires() is @expires */
+	r->validity_ms = (uint32_t)(expires / 1000000);
 	return r;
 }
 
@@ -233,7 +234,7 @@ static void test_lane_reference_model(void **state)
 		} else if (op < 8) {
 			r = smsr__lanes_next(&l, now, &retry, &exp);
 			for (struct smsr__rec *e = exp; e; e = e->next) {
-				assert_true(e->expires_ns <= now);
+				assert_true(smsr__rec_expires(e) <= now);
 				queued_v -= e->cls == 1;
 				expired++;
 			}
@@ -245,7 +246,7 @@ static void test_lane_reference_model(void **state)
 				if (r->cls != 1)
 					assert_int_equal(l.lane[0].count, 0);
 				queued_v -= r->cls == 1;
-				assert_true(r->expires_ns > now);
+				assert_true(smsr__rec_expires(r) > now);
 				inflight++;
 				popped++;
 				free(r);
