@@ -256,21 +256,6 @@ static void read_channels(struct smsr_router *r, const int *idx, struct smsr_cha
 	}
 }
 
-/* Wait (bounded) until every accepted message has had its final event. */
-static void wait_finals(struct smsr_router *r, struct finals *f, uint64_t accepted)
-{
-	uint64_t end = bench_now_ns() + DRAIN_MS * 1000000ull;
-	struct smsr_stats s;
-
-	while (bench_now_ns() < end) {
-		smsr_router_stats(r, &s);
-		if (atomic_load(&f->n) >= accepted && !s.queued_now && !s.inflight_now &&
-		    !s.retrying_now)
-			return;
-		usleep(2000);
-	}
-}
-
 static void run_day(struct smsr_config *cfg, struct day *d)
 {
 	static struct finals f;
@@ -310,7 +295,7 @@ static void run_day(struct smsr_config *cfg, struct day *d)
 	}
 	load_stop(&l);
 	t0 = bench_now_ns();
-	wait_finals(r, &f, l.accepted);
+	bench_wait_finals(r, &f.n, l.accepted, DRAIN_MS);
 	d->drain_ms = (double)(bench_now_ns() - t0) / 1e6;
 	read_channels(r, idx, d->ch);
 	finals = atomic_load(&f.n);
@@ -399,18 +384,6 @@ static void report(const char *name, const struct day *d)
 			s[1].delivery_pm, s[2].delivery_pm, s[0].score_mkt, s[1].score_mkt,
 			s[2].score_mkt);
 	}
-}
-
-/* ,"name":[v0,v1,...] */
-static void append_array(char *buf, size_t size, const char *name, const double *v, int n)
-{
-	size_t len = strlen(buf);
-
-	len += (size_t)snprintf(buf + len, size - len, ",\"%s\":[", name);
-	for (int i = 0; i < n && len < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%.4g", i ? "," : "", v[i]);
-	if (len < size)
-		snprintf(buf + len, size - len, "]");
 }
 
 /* The median over @runs days of what @get reads. */
@@ -506,11 +479,11 @@ static void emit_ratios(const struct day *sm, const struct day *st, int runs)
 		 med(sm, runs, get_accepted), med(st, runs, get_accepted),
 		 med(sm, runs, get_failed), med(st, runs, get_failed), med(sm, runs, get_lost),
 		 med(st, runs, get_lost), HOURS, HOUR_MS, LOAD_RATE);
-	append_array(extra, sizeof(extra), "runs_values", cpd, runs);
+	bench_append_array(extra, sizeof(extra), "runs_values", cpd, runs);
 	bench_emit("cost_day", "cost_per_delivered_ratio", median_of(cpd, runs), "ratio", runs,
 		   extra);
 	snprintf(extra, sizeof(extra), ",\"target\":\">=1\"");
-	append_array(extra, sizeof(extra), "runs_values", dlv, runs);
+	bench_append_array(extra, sizeof(extra), "runs_values", dlv, runs);
 	bench_emit("cost_day", "delivered_ratio", median_of(dlv, runs), "ratio", runs, extra);
 }
 

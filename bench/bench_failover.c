@@ -228,21 +228,6 @@ static uint64_t wait_flag(_Atomic uint64_t *flag, unsigned max_ms)
 	return atomic_load(flag);
 }
 
-/* Wait (bounded) until every accepted message has had its final event. */
-static void wait_finals(struct smsr_router *r, struct tape *t, uint64_t accepted)
-{
-	uint64_t end = bench_now_ns() + DRAIN_MS * 1000000ull;
-	struct smsr_stats s;
-
-	while (bench_now_ns() < end) {
-		smsr_router_stats(r, &s);
-		if (atomic_load(&t->finals) >= accepted && !s.queued_now && !s.inflight_now &&
-		    !s.retrying_now)
-			return;
-		usleep(2000);
-	}
-}
-
 static int cmp_msg(const void *a, const void *b)
 {
 	uint64_t x = ((const struct msg_rec *)a)->id, y = ((const struct msg_rec *)b)->id;
@@ -383,7 +368,7 @@ static void scenario(struct smsr_config *cfg, struct tape *t, struct load *l, co
 	wait_flag(&t->down_ns, DETECT_MS);
 	sleep_ms(POST_MS);
 	load_stop(l);
-	wait_finals(r, t, l->n);
+	bench_wait_finals(r, &t->finals, l->n, DRAIN_MS);
 	smsr_router_stop(r); /* workers joined: the tape is still */
 	analyse(t, l, b, t0, o);
 	report(fault, o);
@@ -391,18 +376,6 @@ static void scenario(struct smsr_config *cfg, struct tape *t, struct load *l, co
 }
 
 /* --- output -------------------------------------------------------------- */
-
-/* ,"name":[v0,v1,...] */
-static void append_array(char *buf, size_t size, const char *name, const double *v, int n)
-{
-	size_t len = strlen(buf);
-
-	len += (size_t)snprintf(buf + len, size - len, ",\"%s\":[", name);
-	for (int i = 0; i < n && len < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%.4g", i ? "," : "", v[i]);
-	if (len < size)
-		snprintf(buf + len, size - len, "]");
-}
 
 /* @field of each run's outcome, into @v. */
 #define PICK(v, o, field)                                \
@@ -417,7 +390,7 @@ static void emit_median(const char *metric, const char *unit, double *v, const c
 	char extra[512];
 
 	snprintf(extra, sizeof(extra), "%s", fixed ? fixed : "");
-	append_array(extra, sizeof(extra), "runs_values", v, RUNS);
+	bench_append_array(extra, sizeof(extra), "runs_values", v, RUNS);
 	bench_emit("failover", metric, bench_median(v, RUNS), unit, RUNS, extra);
 }
 
@@ -509,7 +482,7 @@ static void emit_dups(const struct outcome *bh, const struct outcome *ld, enum s
 
 	PICK(w, ld, dup[cls - 1]);
 	snprintf(extra, sizeof(extra), ",\"scenario\":\"blackhole\"%s", target);
-	append_array(extra, sizeof(extra), "link_down_runs", w, RUNS);
+	bench_append_array(extra, sizeof(extra), "link_down_runs", w, RUNS);
 	PICK(v, bh, dup[cls - 1]);
 	emit_median(metric, "msgs", v, extra);
 }

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared bits for the benchmarks: a monotonic clock, medians and the JSON
- * line every result is printed as:
+ * Shared bits for the benchmarks: a monotonic clock, medians, waiting for
+ * a router to finish, and the JSON line every result is printed as:
  *   {"bench":"route","metric":"route_path_msgs_per_sec","value":3.1e6,"unit":"msg/s",...}
  * Header-only so each bench stays one file.
  */
 #ifndef SMSR_BENCH_UTIL_H
 #define SMSR_BENCH_UTIL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "smsr/smsr.h"
 
 static inline uint64_t bench_now_ns(void)
 {
@@ -57,6 +62,38 @@ static inline void bench_emit(const char *bench, const char *metric, double valu
 	    "{\"bench\":\"%s\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"runs\":%d%s}\n",
 	    bench, metric, value, unit, runs, extra ? extra : "");
 	fflush(stdout);
+}
+
+/* Append ,"name":[v0,v1,...] to the string in @buf (@size bytes). */
+static inline void bench_append_array(char *buf, size_t size, const char *name, const double *v,
+				      int n)
+{
+	size_t len = strlen(buf);
+
+	len += (size_t)snprintf(buf + len, size - len, ",\"%s\":[", name);
+	for (int i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%.4g", i ? "," : "", v[i]);
+	if (len < size)
+		snprintf(buf + len, size - len, "]");
+}
+
+/*
+ * Wait (at most @max_ms) until @finals final events have reached @accepted
+ * and @r holds nothing queued, in flight or waiting to be retried.
+ */
+static inline void bench_wait_finals(struct smsr_router *r, _Atomic uint64_t *finals,
+				     uint64_t accepted, unsigned max_ms)
+{
+	uint64_t end = bench_now_ns() + max_ms * 1000000ull;
+	struct smsr_stats s;
+
+	while (bench_now_ns() < end) {
+		smsr_router_stats(r, &s);
+		if (atomic_load(finals) >= accepted && !s.queued_now && !s.inflight_now &&
+		    !s.retrying_now)
+			return;
+		usleep(2000);
+	}
 }
 
 #endif

@@ -179,18 +179,6 @@ static double backlog(struct smsr_router *r)
 	return (double)(rss_bytes() - before) / (double)queued - (double)strlen(t);
 }
 
-/* ,"name":[v0,v1,...] */
-static void append_array(char *buf, size_t size, const char *name, const double *v, int n)
-{
-	size_t len = strlen(buf);
-
-	len += (size_t)snprintf(buf + len, size - len, ",\"%s\":[", name);
-	for (int i = 0; i < n && len < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%.4g", i ? "," : "", v[i]);
-	if (len < size)
-		snprintf(buf + len, size - len, "]");
-}
-
 int main(void)
 {
 	double p50[RUNS], p99[RUNS], b50[RUNS], b99[RUNS], c50[RUNS], c99, bytes[RUNS], v[RUNS];
@@ -232,13 +220,13 @@ int main(void)
 	/* Raw per-run figures first: the medians below sort their inputs. */
 	extra[0] = '\0';
 	snprintf(extra, sizeof(extra), ",\"backlog\":%d", BACKLOG);
-	append_array(extra, sizeof(extra), "runs_p50_us", p50, RUNS);
-	append_array(extra, sizeof(extra), "runs_idle_p50_us", b50, RUNS);
-#define PER_CODE(field, label)                                      \
-	do {                                                        \
-		for (int i = 0; i < RUNS; i++)                      \
-			v[i] = wq[i].field;                         \
-		append_array(extra, sizeof(extra), label, v, RUNS); \
+	bench_append_array(extra, sizeof(extra), "runs_p50_us", p50, RUNS);
+	bench_append_array(extra, sizeof(extra), "runs_idle_p50_us", b50, RUNS);
+#define PER_CODE(field, label)                                            \
+	do {                                                              \
+		for (int i = 0; i < RUNS; i++)                            \
+			v[i] = wq[i].field;                               \
+		bench_append_array(extra, sizeof(extra), label, v, RUNS); \
 	} while (0)
 	PER_CODE(sleeps, "sleeps_per_code");
 	PER_CODE(sleeps_far, "sleeps_far_per_code");
@@ -249,7 +237,7 @@ int main(void)
 #undef PER_CODE
 	for (int i = 0; i < RUNS; i++)
 		v[i] = wi[i].sleeps;
-	append_array(extra, sizeof(extra), "idle_sleeps_per_code", v, RUNS);
+	bench_append_array(extra, sizeof(extra), "idle_sleeps_per_code", v, RUNS);
 	{
 		size_t len = strlen(extra);
 
@@ -263,9 +251,9 @@ int main(void)
 		   "us", RUNS, extra);
 	extra[0] = '\0';
 	snprintf(extra, sizeof(extra), ",\"backlog\":%d", BACKLOG);
-	append_array(extra, sizeof(extra), "runs_p99_us", p99, RUNS);
-	append_array(extra, sizeof(extra), "runs_p90_us", p90, RUNS);
-	append_array(extra, sizeof(extra), "runs_mean_us", mean, RUNS);
+	bench_append_array(extra, sizeof(extra), "runs_p99_us", p99, RUNS);
+	bench_append_array(extra, sizeof(extra), "runs_p90_us", p90, RUNS);
+	bench_append_array(extra, sizeof(extra), "runs_mean_us", mean, RUNS);
 	{
 		size_t len = strlen(extra);
 
