@@ -304,24 +304,12 @@ static void test_pipelined_calls_matched_by_call_id(void **state)
 }
 
 /*
- * The status call @req, retried for up to a second while it is not_found:
- * the daemon records a message's history from the router's events, which
- * may land just after the submit's answer (reported; remove the retry once
- * the daemon records accepted messages before answering).
+ * The status call @req, made right after the submit's answer: the daemon
+ * records a message as accepted before it answers the submit, so there is
+ * no window in which a just-accepted id is not_found.
  */
-static Smsr__V1__Response *status_soon(struct smsr_client *c, Smsr__V1__Request *req)
+static Smsr__V1__Response *status_now(struct smsr_client *c, Smsr__V1__Request *req)
 {
-	int64_t deadline = mono_ms() + 1000;
-	int tries = 1;
-
-	while (call_err(c, req) == -SMSR_ENOTFOUND && mono_ms() < deadline) {
-		struct timespec ts = {.tv_nsec = 5000000};
-
-		nanosleep(&ts, NULL);
-		tries++;
-	}
-	if (tries > 1)
-		print_message("status found after %d tries\n", tries);
 	return call_ok(c, req, SMSR__V1__RESPONSE__BODY_STATUS);
 }
 
@@ -341,7 +329,7 @@ static void test_status_by_id_and_by_ref(void **state)
 	assert_int_equal(smsr_client_submit(c, &m, 1, &res, CALL_MS), 1);
 
 	status_req(&req, &st, res.id, NULL);
-	r = status_soon(c, &req);
+	r = status_now(c, &req);
 	assert_int_equal(r->status->n_messages, 1);
 	ms = r->status->messages[0];
 	assert_int_equal(ms->id, res.id);
@@ -353,7 +341,7 @@ static void test_status_by_id_and_by_ref(void **state)
 	smsr_client_free(r);
 
 	status_req(&req, &st, 0, ref);
-	r = status_soon(c, &req);
+	r = status_now(c, &req);
 	assert_int_equal(r->status->n_messages, 1);
 	assert_int_equal(r->status->messages[0]->id, res.id);
 	smsr_client_free(r);
