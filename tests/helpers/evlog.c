@@ -160,3 +160,44 @@ struct smsr_router *test_router_start(const char *text, struct evlog *log, unsig
 	assert_int_equal(smsr_router_start(r), 0);
 	return r;
 }
+
+static void *push_loop(void *arg)
+{
+	struct test_pusher *p = arg;
+	static const char text[] = "Your statement is ready";
+	struct smsr_msg m = {.recipient = "13912345678",
+			     .text = text,
+			     .text_len = sizeof(text) - 1,
+			     .cls = SMSR_CLASS_NOTICE};
+
+	for (unsigned i = 0; i < p->max && !atomic_load(&p->stop); i++) {
+		int rc = smsr_router_submit(p->r, &m, NULL);
+
+		if (rc == 0)
+			atomic_fetch_add(&p->accepted, 1);
+		else if (rc != -SMSR_EBUSY)
+			atomic_fetch_add(&p->refused, 1);
+		if (i % p->every == 0)
+			sleep_ms(1);
+	}
+	return NULL;
+}
+
+void test_pusher_start(struct test_pusher *p, struct smsr_router *r, unsigned max, unsigned every)
+{
+	p->r = r;
+	p->max = max;
+	p->every = every ? every : 1;
+	atomic_store(&p->stop, 0);
+	atomic_store(&p->accepted, 0);
+	atomic_store(&p->refused, 0);
+	assert_int_equal(pthread_create(&p->thread, NULL, push_loop, p), 0);
+}
+
+uint64_t test_pusher_stop(struct test_pusher *p)
+{
+	atomic_store(&p->stop, 1);
+	pthread_join(p->thread, NULL);
+	assert_int_equal(atomic_load(&p->refused), 0);
+	return atomic_load(&p->accepted);
+}

@@ -8,6 +8,7 @@
 #define SMSR_TEST_EVLOG_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -41,6 +42,22 @@ bool evlog_wait_type(struct evlog *l, enum smsr_event_type t, uint64_t n, unsign
 unsigned evlog_finals_of(struct evlog *l, uint64_t id);
 /* Index of the first event of @type for @id, or -1. */
 long evlog_find(struct evlog *l, uint64_t id, enum smsr_event_type type);
+
+/*
+ * A host thread submitting notices to one number until stopped: at most
+ * @max messages, a 1 ms pause every @every. Only "busy" may refuse one;
+ * test_pusher_stop() joins it, checks that, and returns how many were
+ * accepted.
+ */
+struct test_pusher {
+	struct smsr_router *r;
+	_Atomic int stop;
+	_Atomic uint64_t accepted, refused;
+	unsigned max, every;
+	pthread_t thread;
+};
+void test_pusher_start(struct test_pusher *p, struct smsr_router *r, unsigned max, unsigned every);
+uint64_t test_pusher_stop(struct test_pusher *p);
 
 /* Parse @text into a new config; fails the test on error. */
 struct smsr_config *test_config(const char *text);

@@ -139,63 +139,37 @@ static void test_nowhere_to_go_waits_for_the_channel(void **state)
 	evlog_fini(&log);
 }
 
-struct pusher {
-	struct smsr_router *r;
-	_Atomic int stop;
-	uint64_t accepted;
-};
-
-static void *push_loop(void *arg)
-{
-	struct pusher *p = arg;
-	static const char text[] = "Your statement is ready";
-	struct smsr_msg m = {.recipient = "13912345678",
-			     .text = text,
-			     .text_len = sizeof(text) - 1,
-			     .cls = SMSR_CLASS_NOTICE};
-
-	for (int i = 0; i < 20000 && !atomic_load(&p->stop); i++) {
-		p->accepted += smsr_router_submit(p->r, &m, NULL) == 0;
-		if (i % 64 == 0)
-			sleep_ms(1);
-	}
-	return NULL;
-}
-
 /* Remove A while a thread submits: its queue moves to B, nothing is lost. */
 static void test_remove_under_load(void **state)
 {
 	struct evlog log;
 	struct smsr_router *r;
-	struct pusher p = {0};
+	struct test_pusher p;
 	struct smsr_channel_info ci[2];
-	uint64_t ids[N];
-	pthread_t t;
+	uint64_t ids[N], accepted;
 
 	(void)state;
 	evlog_init(&log);
 	r = test_router_start(cfg_two, &log, 2);
-	p.r = r;
 	submit_notices(r, ids);
-	pthread_create(&t, NULL, push_loop, &p);
+	test_pusher_start(&p, r, 20000, 64);
 	sleep_ms(50);
 	assert_int_equal(smsr_router_channel_remove(r, 0), 0);
 	assert_int_equal(smsr_router_channel_remove(r, 0), -SMSR_ESTATE);
 	assert_int_equal(smsr_router_channel_find(r, "A"), -SMSR_ENOTFOUND);
 	assert_int_equal(smsr_router_channel_find(r, "B"), 1);
 	sleep_ms(200);
-	atomic_store(&p.stop, 1);
-	pthread_join(t, NULL);
-	assert_true(evlog_wait_finals(&log, N + p.accepted, 15000));
+	accepted = test_pusher_stop(&p);
+	assert_true(evlog_wait_finals(&log, N + accepted, 15000));
 	for (int i = 0; i < N; i++)
 		assert_int_equal(evlog_finals_of(&log, ids[i]), 1);
-	assert_int_equal(evlog_finals(&log), N + p.accepted);
+	assert_int_equal(evlog_finals(&log), N + accepted);
 	assert_int_equal(smsr_router_channels(r, ci, 2), 2);
 	assert_int_equal(ci[0].state, SMSR_CHAN_REMOVED);
 	assert_int_equal(ci[0].queued[0] + ci[0].queued[1] + ci[0].queued[2], 0);
 	assert_int_equal(evlog_count(&log, SMSR_EV_FAILED), 0); /* all had B to go to */
 	print_message("removed A under load: %llu + %d messages, all final once\n",
-		      (unsigned long long)p.accepted, N);
+		      (unsigned long long)accepted, N);
 	smsr_router_destroy(r);
 	evlog_fini(&log);
 }
@@ -212,20 +186,18 @@ static void test_down_while_submitting(void **state)
 
 	(void)state;
 	for (int round = 0; round < 5; round++) {
-		struct pusher p = {0};
-		pthread_t t;
+		struct test_pusher p;
+		uint64_t accepted;
 
 		evlog_init(&log);
 		r = test_router_start(cfg_two, &log, 2);
-		p.r = r;
-		pthread_create(&t, NULL, push_loop, &p);
+		test_pusher_start(&p, r, 20000, 64);
 		sleep_ms(20 + round * 7);
 		assert_int_equal(smsr_router_channel_ctl(r, 0, "fault", "down"), 0);
 		sleep_ms(100);
-		atomic_store(&p.stop, 1);
-		pthread_join(t, NULL);
-		assert_true(evlog_wait_finals(&log, p.accepted, 10000));
-		assert_int_equal(evlog_finals(&log), p.accepted);
+		accepted = test_pusher_stop(&p);
+		assert_true(evlog_wait_finals(&log, accepted, 10000));
+		assert_int_equal(evlog_finals(&log), accepted);
 		smsr_router_destroy(r);
 		evlog_fini(&log);
 	}

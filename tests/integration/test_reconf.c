@@ -23,35 +23,6 @@
 
 #include "evlog.h"
 
-struct pusher {
-	struct smsr_router *r;
-	_Atomic int stop;
-	_Atomic uint64_t accepted;
-	uint64_t busy;
-};
-
-static void *push_loop(void *arg)
-{
-	struct pusher *p = arg;
-	static const char text[] = "Your statement is ready";
-	struct smsr_msg m = {.recipient = "13912345678",
-			     .text = text,
-			     .text_len = sizeof(text) - 1,
-			     .cls = SMSR_CLASS_NOTICE};
-
-	for (int i = 0; i < 50000 && !atomic_load(&p->stop); i++) {
-		int rc = smsr_router_submit(p->r, &m, NULL);
-
-		if (rc == 0)
-			atomic_fetch_add(&p->accepted, 1);
-		else
-			assert_int_equal(rc, -SMSR_EBUSY);
-		if (i % 32 == 0)
-			sleep_ms(1);
-	}
-	return NULL;
-}
-
 static struct smsr_config *parse(const char *text)
 {
 	struct smsr_config *cfg;
@@ -93,33 +64,31 @@ static void test_reload_swaps_channels_under_load(void **state)
 {
 	struct evlog log;
 	struct smsr_router *r;
-	struct pusher p = {0};
+	struct test_pusher p;
 	struct smsr_channel_info ci[4];
 	char err[256];
 	uint64_t before;
-	pthread_t t;
+	uint64_t accepted;
 
 	(void)state;
 	evlog_init(&log);
 	r = test_router_start(cfg_a, &log, 2);
-	p.r = r;
-	pthread_create(&t, NULL, push_loop, &p);
+	test_pusher_start(&p, r, 50000, 32);
 	sleep_ms(300);
 	assert_int_equal(reload(r, cfg_b, err, sizeof(err)), 0);
 	assert_int_equal(smsr_router_channel_find(r, "A"), -SMSR_ENOTFOUND);
 	assert_int_equal(smsr_router_channel_find(r, "B"), 1);
 	before = submitted_on(r, 1);
 	sleep_ms(300);
-	atomic_store(&p.stop, 1);
-	pthread_join(t, NULL);
+	accepted = test_pusher_stop(&p);
 	assert_true(submitted_on(r, 1) > before); /* B carries the traffic now */
-	assert_true(evlog_wait_finals(&log, p.accepted, 15000));
-	assert_int_equal(evlog_finals(&log), p.accepted);
+	assert_true(evlog_wait_finals(&log, accepted, 15000));
+	assert_int_equal(evlog_finals(&log), accepted);
 	assert_int_equal(evlog_count(&log, SMSR_EV_FAILED), 0);
 	assert_int_equal(smsr_router_channels(r, ci, 4), 2);
 	assert_int_equal(ci[0].state, SMSR_CHAN_REMOVED);
 	print_message("swapped A for B under load: %llu messages, all final once\n",
-		      (unsigned long long)p.accepted);
+		      (unsigned long long)accepted);
 	smsr_router_destroy(r);
 	evlog_fini(&log);
 }
@@ -224,25 +193,23 @@ static void test_drain_under_load(void **state)
 	    "routes = ( { groups = ( [\"A\", \"B\"] ); } );\n";
 	struct evlog log;
 	struct smsr_router *r;
-	struct pusher p = {0};
+	struct test_pusher p;
 	struct smsr_channel_info ci[2];
 	uint64_t sent_a;
-	pthread_t t;
+	uint64_t accepted;
 
 	(void)state;
 	evlog_init(&log);
 	r = test_router_start(cfg_ab, &log, 2);
-	p.r = r;
-	pthread_create(&t, NULL, push_loop, &p);
+	test_pusher_start(&p, r, 50000, 32);
 	sleep_ms(200);
 	assert_int_equal(smsr_router_channel_drain(r, 0), 0);
 	assert_int_equal(smsr_router_channels(r, ci, 2), 2);
 	assert_int_equal(ci[0].state, SMSR_CHAN_DRAINING);
 	sleep_ms(300);
-	atomic_store(&p.stop, 1);
-	pthread_join(t, NULL);
-	assert_true(evlog_wait_finals(&log, p.accepted, 15000));
-	assert_int_equal(evlog_finals(&log), p.accepted);
+	accepted = test_pusher_stop(&p);
+	assert_true(evlog_wait_finals(&log, accepted, 15000));
+	assert_int_equal(evlog_finals(&log), accepted);
 	assert_int_equal(evlog_count(&log, SMSR_EV_FAILED), 0);
 	assert_int_equal(smsr_router_channels(r, ci, 2), 2);
 	assert_int_equal(ci[0].state, SMSR_CHAN_DRAINING);
@@ -262,7 +229,7 @@ static void test_drain_under_load(void **state)
 	assert_int_equal(smsr_router_channels(r, ci, 2), 2);
 	assert_int_equal(ci[0].submitted, sent_a);
 	print_message("drained A under load: %llu messages, all final once\n",
-		      (unsigned long long)p.accepted);
+		      (unsigned long long)accepted);
 	smsr_router_destroy(r);
 	evlog_fini(&log);
 }
