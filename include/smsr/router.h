@@ -240,8 +240,10 @@ SMSR_API int smsr_router_inject_dlr(struct smsr_router *r, int index, const char
  * ignored) puts @from on the opt-out list: marketing to it is rejected
  * from then on with -SMSR_EOPTEDOUT (codes and notices still go). START,
  * UNSTOP, 订阅 or YES takes it off. Returns SMSR_MO_NONE, SMSR_MO_OPT_OUT
- * or SMSR_MO_OPT_IN, or -SMSR_EBADNUMBER / -SMSR_EINVAL. The list lives in
- * memory only (no journal yet): it is empty after a restart.
+ * or SMSR_MO_OPT_IN, or -SMSR_EBADNUMBER / -SMSR_EINVAL. The library keeps
+ * the list in memory (it does no I/O): a host that must keep it across
+ * restarts records each change and replays it with smsr_router_optout(), as
+ * smsrd does with its opt-out file.
  */
 enum {
 	SMSR_MO_NONE = 0,

@@ -216,13 +216,21 @@ static int inject_dlr(struct srv *s, const Smsr__V1__DeliveryReport *d, uint64_t
 /* One MO reply: SMSR_MO_* or a negative code. */
 static int inject_mo(struct srv *s, const Smsr__V1__MoReply *mo)
 {
-	int idx = -1;
+	int idx = -1, rc;
 
 	if (mo->channel[0] && (idx = smsr_router_channel_find(s->r, mo->channel)) < 0)
 		return -SMSR_ENOTFOUND;
 	if (!mo->from_number[0])
 		return -SMSR_EINVAL;
-	return smsr_router_inject_mo(s->r, mo->from_number, mo->to_number, mo->text, idx);
+	rc = smsr_router_inject_mo(s->r, mo->from_number, mo->to_number, mo->text, idx);
+	/* On disk before the answer: an acknowledged opt-out survives a crash. */
+	if (rc == SMSR_MO_OPT_OUT || rc == SMSR_MO_OPT_IN) {
+		int w = optout_log_append(s, rc, mo->from_number);
+
+		if (w < 0)
+			return w;
+	}
+	return rc;
 }
 
 static void call_inject(struct srv *s, struct conn *c, Smsr__V1__Request *req)

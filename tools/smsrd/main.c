@@ -24,6 +24,8 @@ static const char usage[] =
     "  --unix PATH|off        Unix socket (default /run/smsrd/smsrd.sock as root,\n"
     "                         else $XDG_RUNTIME_DIR/smsrd.sock or /tmp/smsrd-UID.sock)\n"
     "  --ready-file PATH      once listening, write tcp=, unix= and pid= lines there\n"
+    "  --optout-file PATH     keep the opt-out list (MO STOP/TD replies) in this log\n"
+    "                         and replay it at start (default: in memory only)\n"
     "  --token T              a client token (repeatable); tokens turn auth on\n"
     "  --admin-token T        an admin token (repeatable)\n"
     "  --max-connections N    (default 1024)\n"
@@ -31,7 +33,8 @@ static const char usage[] =
     "  --max-calls N          calls in flight per connection (default 1024)\n"
     "  --max-batch N          messages per submit (default 1000)\n"
     "  -q, --quiet            log errors only\n"
-    "SIGTERM or SIGINT: stop accepting, finish what is queued (up to 5 s), stop.\n";
+    "SIGTERM or SIGINT: stop accepting, finish what is queued (up to 5 s), stop.\n"
+    "SIGHUP: re-read the configuration file (channels, routes; rejected whole if bad).\n";
 
 static void defaults(struct smsrd_opts *o)
 {
@@ -108,6 +111,7 @@ static int load_daemon_cfg(struct smsrd_opts *o, const char *path)
 					   "subscription_queue",
 					   "status_messages",
 					   "status_retention",
+					   "optout_file",
 					   NULL};
 	config_t cf;
 	config_setting_t *g;
@@ -141,6 +145,8 @@ static int load_daemon_cfg(struct smsrd_opts *o, const char *path)
 		snprintf(o->tcp, sizeof(o->tcp), "%s", str);
 	if (config_setting_lookup_string(g, "listen_unix", &str))
 		snprintf(o->unix_path, sizeof(o->unix_path), "%s", str);
+	if (config_setting_lookup_string(g, "optout_file", &str))
+		snprintf(o->optout_file, sizeof(o->optout_file), "%s", str);
 	if (cfg_tokens(g, "tokens", o->tokens, &o->ntokens) ||
 	    cfg_tokens(g, "admin_tokens", o->admin_tokens, &o->nadmin) ||
 	    cfg_uint(g, "max_connections", &o->max_conns, 1, 65536) ||
@@ -187,6 +193,8 @@ static int parse_args(struct smsrd_opts *o, int argc, char **argv, const char **
 				 strcmp(v, "off") ? v : "");
 		else if (!strcmp(a, "--ready-file"))
 			snprintf(o->ready_file, sizeof(o->ready_file), "%s", v);
+		else if (!strcmp(a, "--optout-file"))
+			snprintf(o->optout_file, sizeof(o->optout_file), "%s", v);
 		else if (!strcmp(a, "--token")) {
 			if (add_token(o->tokens, &o->ntokens, v))
 				return -1;
@@ -276,7 +284,8 @@ int main(int argc, char **argv)
 	}
 	/* status_messages = 0: no histories kept (status answers not_found). */
 	hub_set_status(s.hub, s.o.status_max ? s.st : NULL);
-	if (make_router(&s, cfg_path) == 0 && srv_listen(&s) == 0) {
+	s.optout_fd = -1;
+	if (make_router(&s, cfg_path) == 0 && optout_log_open(&s) == 0 && srv_listen(&s) == 0) {
 		rc = srv_run(&s);
 		if (!s.o.quiet) {
 			struct smsr_stats st;
@@ -292,6 +301,7 @@ int main(int argc, char **argv)
 	}
 	if (s.r)
 		smsr_router_destroy(s.r);
+	optout_log_close(&s);
 	status_store_destroy(s.st);
 	hub_destroy(s.hub);
 	arena_fini(&s.ar);

@@ -41,6 +41,7 @@ struct smsrd_opts {
 	uint32_t sub_queue; /* default subscription queue */
 	uint32_t status_max;
 	uint32_t status_retention_s;
+	char optout_file[256]; /* "" : the opt-out list lives in memory only */
 	bool quiet;
 };
 
@@ -132,12 +133,18 @@ struct srv {
 	char chan_names[SRV_CHANS_MAX][32]; /* by channel index */
 	int nchans;
 	const char *cfg_path; /* NULL: the embedded default */
+	int optout_fd;	      /* the opt-out log, -1 when none */
 };
 
 /* admin.c */
 void srv_call_reload(struct srv *s, struct conn *c, Smsr__V1__Request *req);
 /* Re-read the configuration file (SIGHUP); logs the outcome. */
 void srv_reload_file(struct srv *s);
+
+/* optout_log.c: the opt-out list on disk */
+int optout_log_open(struct srv *s);
+int optout_log_append(struct srv *s, int action, const char *number);
+void optout_log_close(struct srv *s);
 
 /* loop.c */
 int srv_listen(struct srv *s);
