@@ -13,7 +13,7 @@
 #define HIST_NS	      (10 * SEC) /* latency percentiles: this long, and the one before */
 #define EWMA	      0.05
 #define DLV_EWMA      0.02 /* delivery rate: about the last 50 reports */
-#define LAT_FACTOR    8 /* black hole: unanswered this many usual latencies */
+#define LAT_FACTOR    8	   /* black hole: unanswered this many usual latencies */
 #define REPORT_FACTOR 4
 /* Overdue submits it takes to call a black hole: one lost answer is not one. */
 #define OVERDUE_MIN 2
