@@ -190,8 +190,12 @@ static uint64_t run_channels(struct smsr__worker *w, bool *did)
 		if (c->resend) {
 			/* Down: unknown outcomes, by class, go out before the
 			 * queue moves, so the oldest codes are first in line. */
+			uint64_t due;
+
 			smsr__chan_resend_unknown(w, c);
-			smsr__retry_run(w);
+			due = smsr__retry_run(w);
+			if (due < next)
+				next = due;
 		}
 		if (c->evacuate ||
 		    (c->evac_gen != atomic_load_explicit(&w->r->up_gen, memory_order_relaxed) &&
