@@ -139,8 +139,8 @@ bool smsr__optout_has(struct smsr__optout *o, const char *e164)
  * blanks and trailing punctuation ignored.
  */
 static const char *const stop_words[] = {
-    "TD",   "T",       "N",	      "0000",	"退订", "退訂", "取消",	  "取消订阅", "取消訂閱",
-    "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END",	"QUIT", "OPTOUT", NULL};
+    "TD",	"T",	"N",	   "R",		  "0000",   "退订", "退訂", "取消",   "取消订阅",
+    "取消訂閱", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END",  "QUIT", "OPTOUT", NULL};
 static const char *const start_words[] = {"START", "UNSTOP", "订阅", "訂閱", "YES", NULL};
 
 int smsr__mo_keyword(const char *text, size_t len)

@@ -235,7 +235,7 @@ SMSR_API int smsr_router_inject_dlr(struct smsr_router *r, int index, const char
  * A mobile-originated reply from @from (any form smsr_e164_normalize()
  * takes) to @to (our sender id or long code; informational), received on
  * channel @channel (-1: unknown) or relayed by another system. A reply
- * that is a whole opt-out keyword (TD, T, N, 退订, 退訂, 取消, STOP,
+ * that is a whole opt-out keyword (TD, T, N, R, 退订, 退訂, 取消, STOP,
  * UNSUBSCRIBE, CANCEL, END, QUIT, ... any case, trailing punctuation
  * ignored) puts @from on the opt-out list: marketing to it is rejected
  * from then on with -SMSR_EOPTEDOUT (codes and notices still go). START,

@@ -18,7 +18,7 @@ static void test_mo_keywords(void **state)
 {
 	static const char *const out[] = {"TD",	   " td ",  "T",      "退订", "退訂。",
 					  "取消",  "STOP!", "退订！", "Stop", "unsubscribe",
-					  "QUIT.", "n",	    NULL};
+					  "QUIT.", "n",	    "r",      NULL};
 	static const char *const in[] = {"START", "start", "订阅", "訂閱", "Unstop", NULL};
 	static const char *const none[] = {
 	    "", "please stop texting me", "TDD", "退订了吗", "What is my code?", "STOP STOP", NULL};
