@@ -323,6 +323,18 @@ static int reload(struct srv *s, const char *text, char *err, size_t errlen)
 	return rc;
 }
 
+/* Channels not removed: what an operator means by "channels". */
+static int live_channels(struct srv *s)
+{
+	int n, live = 0;
+	struct smsr_channel_info *ci = channels(s, &n);
+
+	for (int i = 0; ci && i < n; i++)
+		live += ci[i].state != SMSR_CHAN_REMOVED;
+	free(ci);
+	return live;
+}
+
 void srv_reload_file(struct srv *s)
 {
 	char err[512];
@@ -335,7 +347,7 @@ void srv_reload_file(struct srv *s)
 	rc = reload(s, NULL, err, sizeof(err));
 	if (rc == 0)
 		fprintf(stderr, "smsrd: SIGHUP: %s reloaded: %d channels\n", s->cfg_path,
-			s->nchans);
+			live_channels(s));
 	else
 		fprintf(stderr, "smsrd: SIGHUP: %s rejected, still running the previous one: %s\n",
 			s->cfg_path, err[0] ? err : smsr_strerror(rc));
@@ -362,7 +374,7 @@ void srv_call_reload(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 		return;
 	}
 	if (!s->o.quiet)
-		fprintf(stderr, "smsrd: configuration reloaded: %d channels\n", s->nchans);
+		fprintf(stderr, "smsrd: configuration reloaded: %d channels\n", live_channels(s));
 	ci = channels(s, &n);
 	out.channels = ci ? list_to_pb(s, ci, n, "", &out.n_channels) : NULL;
 	free(ci);
