@@ -23,6 +23,12 @@
 
 #include "evlog.h"
 
+/* What the tests submit besides the pushing thread. */
+static const struct smsr_msg notice = {.recipient = "13912345678",
+				       .text = "Your statement is ready",
+				       .text_len = 23,
+				       .cls = SMSR_CLASS_NOTICE};
+
 static struct smsr_config *parse(const char *text)
 {
 	struct smsr_config *cfg;
@@ -112,17 +118,13 @@ static void test_reload_updates_in_place_or_replaces(void **state)
 	struct evlog log;
 	struct smsr_router *r;
 	struct smsr_channel_info ci[4];
-	struct smsr_msg m = {.recipient = "13912345678",
-			     .text = "Your statement is ready",
-			     .text_len = 23,
-			     .cls = SMSR_CLASS_NOTICE};
 	char err[256];
 
 	(void)state;
 	evlog_init(&log);
 	r = test_router_start(cfg_slow, &log, 1);
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(smsr_router_submit(r, &m, NULL), 0);
+		assert_int_equal(smsr_router_submit(r, &notice, NULL), 0);
 	/* A sends 5 a second: most wait. New params: a new A takes them. */
 	assert_int_equal(reload(r, cfg_a_new, err, sizeof(err)), 0);
 	assert_int_equal(smsr_router_channel_find(r, "A"), 1);
@@ -151,10 +153,6 @@ static void test_bad_reload_is_rejected_whole(void **state)
 	struct evlog log;
 	struct smsr_router *r;
 	struct smsr_result res;
-	struct smsr_msg m = {.recipient = "13912345678",
-			     .text = "Your statement is ready",
-			     .text_len = 23,
-			     .cls = SMSR_CLASS_NOTICE};
 	char err[256];
 
 	(void)state;
@@ -165,7 +163,7 @@ static void test_bad_reload_is_rejected_whole(void **state)
 	assert_int_equal(reload(r, cfg_workers, err, sizeof(err)), -SMSR_ECONFIG);
 	assert_non_null(strstr(err, "router.workers"));
 	assert_int_equal(smsr_router_channels(r, NULL, 0), 1); /* nothing was added */
-	assert_int_equal(smsr_router_submit(r, &m, &res), 0);
+	assert_int_equal(smsr_router_submit(r, &notice, &res), 0);
 	assert_int_equal(res.channel, 0);
 	/* channel_add: a bad text and a taken name are refused with a reason. */
 	assert_int_equal(smsr_router_channel_add(r, "{ name = \"D\"; }", err, sizeof(err)),
@@ -218,12 +216,8 @@ static void test_drain_under_load(void **state)
 	/* Nothing new reaches A now. */
 	for (int i = 0; i < 50; i++) {
 		struct smsr_result res;
-		struct smsr_msg m = {.recipient = "13912345678",
-				     .text = "Your statement is ready",
-				     .text_len = 23,
-				     .cls = SMSR_CLASS_NOTICE};
 
-		assert_int_equal(smsr_router_submit(r, &m, &res), 0);
+		assert_int_equal(smsr_router_submit(r, &notice, &res), 0);
 		assert_int_equal(res.channel, 1);
 	}
 	assert_int_equal(smsr_router_channels(r, ci, 2), 2);
