@@ -4,27 +4,27 @@
  * `status` call (proto/PROTOCOL.md section 6.3).
  *
  * Router workers record events (several at once, millions per second in
- * total); the loop thread reads histories concurrently. The store is split
- * into shards by a hash of the message id, each a fixed ring of message
- * slots behind its own spinlock, with its indexes (id, client_ref and
- * carrier msgid chains) and a byte ring for client_ref and tags. Everything
- * is allocated at create: recording never allocates, and a critical section
- * is a hash-chain step plus a few dozen bytes copied.
+ * total); the loop thread accepts messages and reads histories. The store
+ * is one fixed ring of message slots, each with its own spinlock, plus an
+ * id index, a client_ref index, a carrier msgid index and a byte ring for
+ * client_ref and tags. An event goes straight to its message's slot by the
+ * tag its ACCEPTED event returned, so a worker takes no lock but that
+ * slot's (and the msgid index's when the event brings a msgid). Everything
+ * is allocated at create: recording never allocates.
  *
- * Invariant: a shard's live slots are the contiguous run of insertion
- * sequence numbers [tail, head); the id and client_ref chains link newer to
- * older entries only, so an entry outside the window ends a chain and
- * eviction never has to unlink from them.
+ * Invariant: the live slots are the contiguous run of insertion sequence
+ * numbers [tail, head); the id and client_ref chains link newer to older
+ * entries only, so an entry outside the window ends a chain and eviction
+ * never has to unlink from them.
  *
- * Memory: 192 B of slot, 112 B of string ring and 12-24 B of hash heads per
- * message: 316 B at the default 262,144 messages (79 MiB, touched as used).
- * A message whose client_ref and tags take more than 112 B borrows ring
- * space from its neighbours, so with long strings throughout the store
- * keeps fewer messages (at worst 112/192 of them), never more memory.
+ * Memory: 192 B of slot, 112 B of string ring, 12-24 B of hash heads and
+ * 32-64 B of msgid log per message: 348 B at the default 262,144 messages
+ * (87 MiB, touched as used). A message whose client_ref and tags take more
+ * than 112 B borrows ring space from its neighbours, so with long strings
+ * throughout the store keeps fewer messages (at worst 112/192 of them),
+ * never more memory.
  *
- * Eviction is oldest first within a shard; a store of 2,048 messages or
- * more has several shards (at most 64), so over the whole store "oldest"
- * holds to within a few percent of capacity.
+ * Eviction is oldest first.
  *
  * Fidelity: event times are exact to the nanosecond up to 2.4 hours after
  * acceptance and to the microsecond after that; channel indexes above 1022
@@ -72,16 +72,16 @@ struct status_store_stats {
 	uint64_t evicted;   /* dropped for room (slots or string ring) */
 	uint64_t forgotten; /* dropped for age (retention) */
 	uint64_t ignored;   /* events of unknown messages */
-	uint64_t capacity;  /* slots (max_msgs rounded up) */
+	uint64_t capacity;  /* slots (max_msgs) */
 	uint64_t bytes;	    /* memory reserved at create */
 };
 
 /*
- * Create a store for @max_msgs messages (0: STATUS_DEFAULT_MAX; rounded up
- * to a multiple of the shard count). Messages accepted more than
+ * Create a store for @max_msgs messages (0: STATUS_DEFAULT_MAX). Messages
+ * accepted more than
  * @retention_ns ago are forgotten (0: kept until evicted). Stores the store
- * in @out. Returns 0, -SMSR_EINVAL (@max_msgs above 2^26) or -SMSR_ENOMEM;
- * on failure nothing is allocated.
+ * in @out (NULL on failure). Returns 0, -SMSR_EINVAL (@max_msgs above
+ * 2^26) or -SMSR_ENOMEM; on failure nothing is allocated.
  */
 int status_store_create(struct status_store **out, size_t max_msgs, uint64_t retention_ns);
 
@@ -90,10 +90,11 @@ void status_store_destroy(struct status_store *s);
 
 /*
  * Record @ev (borrowed for the call). An ACCEPTED event creates the
- * message, evicting the oldest of its shard when full; any other event is
+ * message, evicting the oldest when full; any other event is
  * appended to its message's history, or ignored when the message is
  * unknown (never accepted, evicted or forgotten). REJECTED events are not
- * stored. Called on router worker threads, concurrently; events of one
+ * stored. Called on router worker threads (and ACCEPTED on the submitting
+ * threads), concurrently; events of one
  * message must come in order from one thread at a time. Never allocates;
  * spins briefly at most. Returns where the message is kept (0: nowhere):
  * given back in a later event's tag, that event goes straight there
@@ -115,7 +116,7 @@ int status_store_get(struct status_store *s, uint64_t id, struct status_msg *out
 /*
  * Copy up to @max (at most STATUS_BY_REF_MAX) of the most recently stored
  * messages whose client_ref is exactly @ref (borrowed) into @out, highest
- * id first. Returns how many (0: none). Visits every shard. Thread-safe.
+ * id first. Returns how many (0: none). Thread-safe.
  */
 int status_store_by_ref(struct status_store *s, const char *ref, struct status_msg *out, int max);
 
@@ -123,7 +124,7 @@ int status_store_by_ref(struct status_store *s, const char *ref, struct status_m
  * Find the message that channel @channel's carrier knows as @carrier_msgid
  * (borrowed; compared on its first STATUS_MSGID_MAX bytes): store its id in
  * @id and return 0, or return -SMSR_ENOTFOUND. When several match, the
- * highest id wins. Visits every shard. Thread-safe.
+ * highest id wins. Thread-safe.
  */
 int status_store_by_carrier_msgid(struct status_store *s, int channel, const char *carrier_msgid,
 				  uint64_t *id);
