@@ -6,7 +6,12 @@
  * frames, so the ratio shows what smsrd's own work costs.
  *
  *   ingest_pipelined_msgs_per_sec  one connection, batches of 500, 8 calls
- *                                  in flight (accepted messages per second)
+ *                                  in flight: accepted messages per second,
+ *                                  the clock stopped once every one of them
+ *                                  has been handed to the simulated channel
+ *                                  (its `submitted` count), not at the last
+ *                                  answer — a router that accepts faster than
+ *                                  it routes only builds a backlog
  *   ingest_unbatched_msgs_per_sec  one connection, one message per call,
  *   ingest_unbatched_p50_us        waiting for each answer
  *
@@ -17,6 +22,8 @@
  *
  * smsrd is started from the directory of this program (the build tree).
  * Medians of 5 runs; every run is bounded in count and time.
+ * `bench_ingest --pipelined-only N` runs N pipelined runs and nothing else
+ * (a line each), to profile smsrd under that load.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -334,8 +341,49 @@ static long accepted_of(const uint8_t *p, const uint8_t *end)
 	return 0; /* proto3: a zero count is not on the wire */
 }
 
+/* Messages handed to smsrd's channels so far (ChannelInfo.submitted). */
+static int64_t chan_submitted(struct smsr_client *c)
+{
+	Smsr__V1__Request req = SMSR__V1__REQUEST__INIT;
+	Smsr__V1__ChannelListRequest cl = SMSR__V1__CHANNEL_LIST_REQUEST__INIT;
+	Smsr__V1__Response *r;
+	int64_t n = 0;
+
+	req.body_case = SMSR__V1__REQUEST__BODY_CHANNEL_LIST;
+	req.channel_list = &cl;
+	if (smsr_client_call(c, &req, &r, 5000) < 0)
+		return -1;
+	if (r->body_case != SMSR__V1__RESPONSE__BODY_CHANNEL_LIST)
+		n = -1;
+	for (size_t i = 0; n >= 0 && i < r->channel_list->n_channels; i++)
+		n += (int64_t)r->channel_list->channels[i]->submitted;
+	smsr_client_free(r);
+	return n;
+}
+
 /*
- * smsrd, pipelined: accepted messages per second. The client does no more
+ * Wait (at most 10 s) until @want more messages than @base have been
+ * handed to the channels; returns the time it happened, or 0.
+ */
+static uint64_t wait_handed(struct smsr_client *c, int64_t base, uint64_t want)
+{
+	uint64_t t0 = bench_now_ns();
+
+	while (bench_now_ns() - t0 < 10000000000ull) {
+		int64_t n = chan_submitted(c);
+
+		if (n < 0)
+			return 0;
+		if ((uint64_t)(n - base) >= want)
+			return bench_now_ns();
+		usleep(200);
+	}
+	return 0;
+}
+
+/*
+ * smsrd, pipelined: accepted messages per second, end to end (every one
+ * handed to the simulated channel before the clock stops). The client does no more
  * than the echo's: DEPTH frames encoded once (call ids 1..DEPTH, each sent
  * again once answered), answers read whole and only their accepted count
  * parsed. So the two cores go to smsrd, not to the load generator.
@@ -343,13 +391,23 @@ static long accepted_of(const uint8_t *p, const uint8_t *end)
 static double run_smsrd_pipelined(struct batch *b)
 {
 	uint8_t *fr[DEPTH], *rb = NULL, hdr[4];
-	uint64_t t0, sent = 0, accepted = 0;
+	uint64_t t0, t1 = 0, sent = 0, accepted = 0;
 	unsigned inflight = 0, next = 0;
 	size_t rcap = 0;
-	int fd = dial(smsrd_addr);
+	struct smsr_client *ctl = NULL;
+	int64_t base;
+	int fd;
 
-	if (fd < 0)
+	if (smsr_client_connect(&ctl, smsrd_addr, NULL) < 0)
 		return 0;
+	base = chan_submitted(ctl);
+	fd = dial(smsrd_addr);
+	if (fd < 0 || base < 0) {
+		smsr_client_close(ctl);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
 	for (unsigned k = 0; k < DEPTH; k++) {
 		b->req.call_id = k + 1;
 		fr[k] = malloc(b->frame_len + 16);
@@ -386,12 +444,14 @@ static double run_smsrd_pipelined(struct batch *b)
 		accepted += (uint64_t)acc;
 		inflight--;
 	}
+	t1 = wait_handed(ctl, base, accepted);
 out:
 	close(fd);
+	smsr_client_close(ctl);
 	free(rb);
 	for (unsigned k = 0; k < DEPTH; k++)
 		free(fr[k]);
-	return (double)accepted * 1e9 / (double)(bench_now_ns() - t0);
+	return t1 ? (double)accepted * 1e9 / (double)(t1 - t0) : 0;
 }
 
 /* The echo, pipelined the same way: messages per second. */
@@ -458,8 +518,9 @@ static double run_one(struct batch *b, bool echo, double *p50)
 	return rate;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int pipe_only = argc == 3 && !strcmp(argv[1], "--pipelined-only") ? atoi(argv[2]) : 0;
 	char dir[] = "/tmp/smsr-bench-XXXXXX";
 	static struct batch big, one;
 	double pipe[RUNS], pipe_echo[RUNS], rate[RUNS], rate_echo[RUNS], p50[RUNS], p50_echo[RUNS];
@@ -474,6 +535,13 @@ int main(void)
 	}
 	batch_init(&big, BATCH);
 	batch_init(&one, 1);
+	if (pipe_only) { /* for profiling: smsrd's pipelined runs alone */
+		for (int i = 0; i < pipe_only; i++)
+			printf("{\"bench\":\"ingest\",\"run\":%d,\"msgs_per_sec\":%.0f}\n", i + 1,
+			       run_smsrd_pipelined(&big));
+		smsrd_down();
+		return 0;
+	}
 	for (int i = 0; i < RUNS; i++) {
 		pipe_echo[i] = run_echo_pipelined(&big);
 		pipe[i] = run_smsrd_pipelined(&big);
