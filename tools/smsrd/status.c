@@ -30,7 +30,10 @@
  * to be overwritten whose message is still stored with that msgid is
  * appended again, so no stored message loses its msgid. An entry is
  * checked against its slot on lookup (a stale one — message evicted, or
- * msgid changed — simply does not match).
+ * msgid changed — simply does not match). Appending only writes the log,
+ * in order; the first lookup after it links the new entries into their
+ * buckets' chains, so the random bucket writes are paid only by a store
+ * whose msgids are looked up (delivery reports injected from outside).
  */
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -45,7 +48,8 @@
 #define RING_PER_MSG   112 /* string ring bytes per slot */
 #define RING_MIN       512 /* > the longest client_ref + tags */
 #define MSGS_MAX       (1u << 26)
-#define RETENTION_POPS 8 /* forgotten per accept at most: bounded critical sections */
+#define RETENTION_POPS 8    /* forgotten per accept at most: bounded critical sections */
+#define CM_LINK_CHUNK  4096 /* msgid entries linked per hold of the lock */
 
 /* A packed event: bits 0-43 time since acceptance (bit 43 set: in µs),
  * 44-46 type, 47-53 attempt, 54-63 channel (1023: none). */
@@ -102,6 +106,7 @@ struct status_store {
 	struct {
 		_Alignas(64) atomic_uint lock;
 		uint32_t next;	    /* log position of the next entry */
+		uint32_t linked;    /* entries before it are in their buckets' chains */
 		uint32_t tail_seen; /* acc.tail as last read: never ahead of it */
 	} cmx;
 
@@ -288,9 +293,7 @@ static void cm_append(struct status_store *s, uint32_t seq, uint32_t idx, uint32
 		struct cm_ent *e = &s->log[n & s->lmask], old = *e;
 		bool carry = cm_ent_live(s, &old, held);
 
-		*e = (struct cm_ent){
-		    .seq = seq, .idx1 = idx + 1, .hash = h, .next = s->cm_b[h & s->bmask]};
-		s->cm_b[h & s->bmask] = n;
+		*e = (struct cm_ent){.seq = seq, .idx1 = idx + 1, .hash = h};
 		if (!carry)
 			return;
 		/* Still somebody's msgid: keep it in the log. */
@@ -298,6 +301,29 @@ static void cm_append(struct status_store *s, uint32_t seq, uint32_t idx, uint32
 		idx = old.idx1 - 1;
 		h = old.hash;
 	}
+}
+
+/*
+ * Link the entries appended since the last lookup into their buckets'
+ * chains, in log order (so chains stay newest first). Done by lookups, not
+ * by the workers that append: a store whose msgids are never looked up
+ * never pays for the random bucket writes. Under the msgid lock; at most
+ * @max entries (the rest stay for the next call). Returns whether all are.
+ */
+static bool cm_link(struct status_store *s, uint32_t max)
+{
+	uint32_t n = s->cmx.linked;
+
+	if (s->cmx.next - n > s->lmask + 1)
+		n = s->cmx.next - (s->lmask + 1); /* the older ones are overwritten */
+	for (; n != s->cmx.next && max; n++, max--) {
+		struct cm_ent *e = &s->log[n & s->lmask];
+
+		e->next = s->cm_b[e->hash & s->bmask];
+		s->cm_b[e->hash & s->bmask] = n;
+	}
+	s->cmx.linked = n;
+	return n == s->cmx.next;
 }
 
 /* Give @sl (message @seq, slot @idx) msgid @cm. Under the msgid lock and
@@ -629,6 +655,12 @@ int status_store_by_carrier_msgid(struct status_store *s, int channel, const cha
 		return -SMSR_ENOTFOUND;
 	h = (uint32_t)cm_hash(chan, carrier_msgid, len);
 	spin_lock(&s->cmx.lock);
+	/* Link in chunks, letting the workers in between. */
+	while (!cm_link(s, CM_LINK_CHUNK)) {
+		spin_unlock(&s->cmx.lock);
+		cpu_relax();
+		spin_lock(&s->cmx.lock);
+	}
 	for (n = s->cm_b[h & s->bmask]; cm_in_log(s, n) && steps++ <= s->lmask;) {
 		const struct cm_ent *e = &s->log[n & s->lmask];
 
@@ -719,7 +751,7 @@ int status_store_create(struct status_store **out, size_t max_msgs, uint64_t ret
 	memset(s->id_b, 0xff, 2 * heads_sz); /* NIL: outside every window */
 	/* Log positions start at twice the log's size, so bucket heads of 0
 	 * are outside the log. */
-	s->cmx.next = 2 * nl;
+	s->cmx.next = s->cmx.linked = 2 * nl;
 	atomic_init(&s->acc.lock, 0);
 	atomic_init(&s->acc.tail, 0);
 	atomic_init(&s->cmx.lock, 0);
