@@ -8,11 +8,14 @@
  * smsr__sim_submit(), and a delivery report's due time is computed from its
  * answer's due time, never from when the answer was popped — so the reports
  * depend only on the seed, the parameters and the (submit, time) sequence,
- * not on how often the caller polls. Pending reports live in a binary
- * min-heap keyed (due, seq) — 16-byte nodes over report cells that never
- * move — with a one-entry slot in front of it: in the default
- * configuration every report is due at once and passes through the slot,
- * so the hot path never touches the heap. Draws that cannot change an
+ * not on how often the caller polls. Pending reports are ordered by (due,
+ * seq) as 16-byte nodes over report cells that never move, in two runs
+ * (rings appended in order: a report due no earlier than a run's last
+ * goes at its end) and a binary min-heap for the rest, with a one-entry
+ * slot in front: in the default configuration every report is due at once
+ * and passes through the slot; with a fixed latency and report delay,
+ * answers and reports each keep to a run, so the heap stays empty — only
+ * jitter sends reports there. Draws that cannot change an
  * outcome (rate 1, zero jitter) are skipped, which keeps that path free of
  * PRNG work too; skipping is a function of the configuration, so it stays
  * deterministic.
@@ -26,7 +29,8 @@
 #define NS_PER_MS 1000000.0
 #define MAX_MS	  2592000000.0 /* 30 days: far beyond any carrier, far from overflow */
 #define MAX_COUNT 1e9	       /* tps, window */
-#define HEAP_INIT 64
+#define HEAP_INIT 64	       /* a power of two, as every size after it */
+#define SIM_RUNS  2	       /* answers, reports */
 
 /* Operator codes, as SMPP 3.4 command_status / DLR err would carry them. */
 #define OP_QUEUE_FULL 0x14 /* ESME_RMSGQFUL: temporary */
@@ -87,6 +91,17 @@ struct sim_node {
 	uint32_t seq; /* low 32 bits of evs[idx].seq */
 };
 
+/*
+ * A run: a ring of nodes pushed in (due, seq) order. A report due no
+ * earlier than a run's last one is appended to it instead of the heap; with
+ * a fixed latency and report delay every answer and every report is, so the
+ * heap only takes what jitter puts out of order.
+ */
+struct sim_run {
+	struct sim_node *ring;
+	size_t head, n;
+};
+
 struct smsr__sim {
 	struct sim_cfg cfg;
 	uint64_t rng[4]; /* xoshiro256** */
@@ -110,9 +125,11 @@ struct smsr__sim {
 	uint64_t seq;
 	bool slot_used;
 	struct sim_ev slot; /* one pending report kept out of the heap */
-	/* The heap orders small nodes; the reports sit still in @evs, free
-	 * ones chained through their token. Both arrays hold @cap entries. */
+	/* The heap and the runs order small nodes; the reports sit still in
+	 * @evs, free ones chained through their token. Every array holds @cap
+	 * entries (a power of two); a report is in one of them at a time. */
 	struct sim_node *heap;
+	struct sim_run run[SIM_RUNS];
 	struct sim_ev *evs;
 	size_t n, cap;
 	uint64_t free_head;
@@ -328,11 +345,6 @@ static const struct sim_cfg cfg_default = {
 
 /* --- pending reports ----------------------------------------------------- */
 
-static inline bool ev_before(const struct sim_ev *a, const struct sim_ev *b)
-{
-	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
-}
-
 static inline bool node_before(const struct smsr__sim *s, const struct sim_node *a,
 			       const struct sim_node *b)
 {
@@ -340,6 +352,14 @@ static inline bool node_before(const struct smsr__sim *s, const struct sim_node 
 	if (a->due != b->due)
 		return a->due < b->due;
 	return (int32_t)(a->seq - b->seq) < 0;
+}
+
+/* Is the slot's report before node @b? As node_before() (seq modulo 2^32). */
+static inline bool slot_before(const struct sim_ev *a, const struct sim_node *b)
+{
+	if (a->due != b->due)
+		return a->due < b->due;
+	return (int32_t)((uint32_t)a->seq - b->seq) < 0;
 }
 
 static inline struct sim_node node_of(const struct sim_ev *e, uint64_t idx)
@@ -379,7 +399,7 @@ static void sift_up(struct smsr__sim *s, size_t i, struct sim_node e)
 	h[i] = e;
 }
 
-/* Grow both arrays and chain the new report cells into the free list.
+/* Grow every array and chain the new report cells into the free list.
  * Returns 0 or -SMSR_ENOMEM (nothing changed that matters). */
 static int heap_grow(struct smsr__sim *s)
 {
@@ -390,6 +410,18 @@ static int heap_grow(struct smsr__sim *s)
 	if (!h)
 		return -SMSR_ENOMEM;
 	s->heap = h;
+	for (int k = 0; k < SIM_RUNS; k++) {
+		struct sim_run *r = &s->run[k];
+		struct sim_node *ring = malloc(cap * sizeof(*ring));
+
+		if (!ring)
+			return -SMSR_ENOMEM;
+		for (size_t i = 0; i < r->n; i++) /* unwrapped into the new ring */
+			ring[i] = r->ring[(r->head + i) & (s->cap - 1)];
+		free(r->ring);
+		r->ring = ring;
+		r->head = 0;
+	}
 	evs = realloc(s->evs, cap * sizeof(*evs));
 	if (!evs)
 		return -SMSR_ENOMEM;
@@ -401,6 +433,38 @@ static int heap_grow(struct smsr__sim *s)
 	return 0;
 }
 
+static inline struct sim_node *run_last(const struct smsr__sim *s, const struct sim_run *r)
+{
+	return &r->ring[(r->head + r->n - 1) & (s->cap - 1)];
+}
+
+/* Put cell @idx, now due at its time, where it keeps the order: the end of
+ * a run it does not precede, else the heap. */
+static void place(struct smsr__sim *s, uint64_t idx)
+{
+	struct sim_node nd = node_of(&s->evs[idx], idx);
+
+	for (int k = 0; k < SIM_RUNS; k++) {
+		struct sim_run *r = &s->run[k];
+
+		if (r->n == 0 || !node_before(s, &nd, run_last(s, r))) {
+			r->ring[(r->head + r->n++) & (s->cap - 1)] = nd;
+			return;
+		}
+	}
+	sift_up(s, s->n++, nd);
+}
+
+/* Report cells in use (the slot's apart). */
+static inline size_t pending_cells(const struct smsr__sim *s)
+{
+	size_t n = s->n;
+
+	for (int k = 0; k < SIM_RUNS; k++)
+		n += s->run[k].n;
+	return n;
+}
+
 /* The caller made sure there is room (see smsr__sim_submit). */
 static void heap_push(struct smsr__sim *s, const struct sim_ev *e)
 {
@@ -408,36 +472,22 @@ static void heap_push(struct smsr__sim *s, const struct sim_ev *e)
 
 	s->free_head = s->evs[idx].token;
 	s->evs[idx] = *e;
-	sift_up(s, s->n++, node_of(e, idx));
+	place(s, idx);
 }
 
-/* Pop the root bottom-up (Floyd): walk the hole down to a leaf along the
- * smaller children — one compare a level — then sift the last node up
- * from there, which rarely climbs far. */
 /*
  * Remove the root bottom-up (Floyd): walk the hole down to a leaf along the
- * smaller children — one compare a level — then sift a node up from there,
- * which rarely climbs far. With @keep the root's cell stays, rewritten by
- * the caller into its delivery report, and re-enters by its new due time;
- * otherwise the cell is freed and the last node fills the hole.
+ * smaller children — one compare a level — then sift the last node up
+ * from there, which rarely climbs far. The root's cell stays allocated.
  */
-static void heap_take_root(struct smsr__sim *s, bool keep)
+static void heap_detach_root(struct smsr__sim *s)
 {
 	struct sim_node *h = s->heap, e;
-	uint64_t idx = h[0].idx;
-	size_t n, i = 0, c;
+	size_t n = --s->n, i = 0, c;
 
-	if (keep) {
-		n = s->n;
-		e = node_of(&s->evs[idx], idx);
-	} else {
-		n = --s->n;
-		e = h[n];
-		s->evs[idx].token = s->free_head;
-		s->free_head = idx;
-		if (n == 0)
-			return;
-	}
+	if (n == 0)
+		return;
+	e = h[n];
 	while ((c = 2 * i + 1) + 1 < n) {
 		c += node_before(s, &h[c + 1], &h[c]);
 		h[i] = h[c];
@@ -448,6 +498,24 @@ static void heap_take_root(struct smsr__sim *s, bool keep)
 		i = c;
 	}
 	sift_up(s, i, e);
+}
+
+/* The earliest node of the heap and the runs, or NULL; its run in @from
+ * (NULL: the heap). */
+static const struct sim_node *earliest(struct smsr__sim *s, struct sim_run **from)
+{
+	const struct sim_node *best = s->n ? &s->heap[0] : NULL;
+
+	*from = NULL;
+	for (int k = 0; k < SIM_RUNS; k++) {
+		struct sim_run *r = &s->run[k];
+
+		if (r->n && (!best || node_before(s, &r->ring[r->head], best))) {
+			best = &r->ring[r->head];
+			*from = r;
+		}
+	}
+	return best;
 }
 
 /* --- fault schedule ------------------------------------------------------ */
@@ -473,11 +541,18 @@ static void fail_pending(struct smsr__sim *s, uint64_t at)
 {
 	if (s->slot_used)
 		fail_one(&s->slot, at);
+	/* Due times move: everything into the heap, which is rebuilt. */
+	for (int k = 0; k < SIM_RUNS; k++) {
+		struct sim_run *r = &s->run[k];
+
+		for (; r->n; r->n--, r->head = (r->head + 1) & (s->cap - 1))
+			s->heap[s->n++] = r->ring[r->head];
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		fail_one(&s->evs[s->heap[i].idx], at);
 		s->heap[i].due = s->evs[s->heap[i].idx].due;
 	}
-	heap_build(s); /* due times moved */
+	heap_build(s);
 }
 
 /* Bring the schedule up to @now: anchor it, apply a down that began. */
@@ -673,6 +748,8 @@ void smsr__sim_destroy(struct smsr__sim *s)
 	if (!s)
 		return;
 	free(s->heap);
+	for (int k = 0; k < SIM_RUNS; k++)
+		free(s->run[k].ring);
 	free(s->evs);
 	free(s);
 }
@@ -689,7 +766,7 @@ int smsr__sim_submit(struct smsr__sim *s, uint64_t token, uint64_t now_ns)
 	struct sim_ev tmp, *e = s->slot_used ? &tmp : &s->slot;
 	int fault;
 
-	if (s->slot_used && s->n == s->cap && heap_grow(s) < 0)
+	if (s->slot_used && pending_cells(s) == s->cap && heap_grow(s) < 0)
 		return -SMSR_ENOMEM;
 	now_ns = sched_check(s, now_ns);
 	fault = fault_at(s, now_ns);
@@ -748,19 +825,33 @@ static bool report(struct smsr__sim *s, struct sim_ev *e, struct smsr__sim_repor
  */
 int smsr__sim_next(struct smsr__sim *s, uint64_t now_ns, struct smsr__sim_report *rep)
 {
-	struct sim_ev *e;
+	const struct sim_node *nd;
+	struct sim_run *from;
+	uint64_t idx;
 
 	now_ns = sched_check(s, now_ns);
-	if (s->slot_used && (s->n == 0 || ev_before(&s->slot, &s->evs[s->heap[0].idx]))) {
+	nd = earliest(s, &from);
+	if (s->slot_used && (!nd || slot_before(&s->slot, nd))) {
 		if (s->slot.due > now_ns)
 			return 0;
 		s->slot_used = report(s, &s->slot, rep);
 		return 1;
 	}
-	if (s->n == 0 || s->heap[0].due > now_ns)
+	if (!nd || nd->due > now_ns)
 		return 0;
-	e = &s->evs[s->heap[0].idx];
-	heap_take_root(s, report(s, e, rep));
+	idx = nd->idx;
+	if (from) {
+		from->head = (from->head + 1) & (s->cap - 1);
+		from->n--;
+	} else {
+		heap_detach_root(s);
+	}
+	if (report(s, &s->evs[idx], rep)) {
+		place(s, idx); /* the answer's cell, now its delivery report */
+	} else {
+		s->evs[idx].token = s->free_head;
+		s->free_head = idx;
+	}
 	return 1;
 }
 
@@ -776,6 +867,9 @@ uint64_t smsr__sim_deadline(const struct smsr__sim *s)
 		t = s->slot.due;
 	if (s->n && s->heap[0].due < t)
 		t = s->heap[0].due;
+	for (int k = 0; k < SIM_RUNS; k++)
+		if (s->run[k].n && s->run[k].ring[s->run[k].head].due < t)
+			t = s->run[k].ring[s->run[k].head].due;
 	return t;
 }
 
