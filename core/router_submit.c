@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "msg_text.h"
 #include "router_int.h"
+#include "tmpl_cache.h"
 
 #define CHAIN_MAX 256
 /* An up channel weighs this many times a degraded one of the same weight. */
@@ -36,7 +37,9 @@ struct batch {
 	struct smsr_router *r;
 	const struct smsr__snapshot *snap;
 	uint64_t now;
-	uint64_t ids; /* next logical id of the reserved block */
+	uint64_t ids;		 /* next logical id of the reserved block */
+	struct smsr__rec *ahead; /* the next message's record, allocated early */
+	size_t ahead_size;
 	uint64_t accepted, rejected;
 	uint64_t by_class[SMSR_NCLASS];
 	struct chain *chains; /* one per worker */
@@ -227,6 +230,7 @@ struct prepared {
 	char e164[SMSR_E164_MAX + 1];
 	int e164_len;
 	struct smsr__text_info text;
+	struct smsr__tmpl *tmpl; /* the text's template entry, or NULL */
 	size_t sender_len, ref_len, tags_len;
 	int cls;
 	uint32_t validity_ms;
@@ -243,9 +247,19 @@ static int validate(const struct smsr_msg *m, struct prepared *p)
 		return p->e164_len;
 	if (m->text_len > SMSR_TEXT_MAX)
 		return -SMSR_ETOOLONG;
-	ret = smsr__text_scan(m->text, m->text_len, &p->text);
-	if (ret < 0)
-		return ret;
+	/* A template seen before: its scan holds for this text (tmpl_cache.h). */
+	p->tmpl = smsr__tmpl_lookup(m->text, m->text_len);
+	if (p->tmpl && (p->tmpl->have & SMSR__TMPL_TEXT)) {
+		p->text = p->tmpl->text;
+	} else {
+		ret = smsr__text_scan(m->text, m->text_len, &p->text);
+		if (ret < 0)
+			return ret;
+		if (p->tmpl) {
+			p->tmpl->text = p->text;
+			p->tmpl->have |= SMSR__TMPL_TEXT;
+		}
+	}
 	if (p->text.segments > SMSR_SEGMENTS_MAX)
 		return -SMSR_ETOOLONG;
 	if ((ret = check_str(m->sender, SMSR_SENDER_MAX, &p->sender_len, -SMSR_EBADSENDER)) < 0 ||
@@ -261,28 +275,74 @@ static int validate(const struct smsr_msg *m, struct prepared *p)
 
 static void classify(const struct smsr_router *r, const struct smsr_msg *m, struct prepared *p)
 {
-	p->cls = m->cls != SMSR_CLASS_AUTO ? (int)m->cls : (int)smsr_classify(m->text, m->text_len);
+	struct smsr__tmpl *t = p->tmpl;
+
+	if (m->cls != SMSR_CLASS_AUTO) {
+		p->cls = (int)m->cls;
+	} else if (t && (t->have & SMSR__TMPL_CLS)) {
+		p->cls = t->cls;
+	} else {
+		p->cls = (int)smsr_classify(m->text, m->text_len);
+		if (t) {
+			t->cls = (uint8_t)p->cls;
+			t->have |= SMSR__TMPL_CLS;
+		}
+	}
 	p->validity_ms = m->validity_ms ? m->validity_ms : r->cfg.validity_ms[p->cls - 1];
 }
 
-/*
- * Allocate the record and start pulling its first lines into this core's
- * cache for writing: they were last touched by the worker that freed them,
- * and classifying meanwhile hides most of that transfer.
- */
-static struct smsr__rec *rec_alloc(struct batch *b, const struct smsr_msg *m,
-				   const struct prepared *p)
+static size_t rec_size(const struct smsr_msg *m, size_t sender, size_t ref, size_t tags)
 {
-	size_t size =
-	    sizeof(struct smsr__rec) + m->text_len + p->sender_len + p->ref_len + p->tags_len + 4;
-	struct smsr__rec *rec = smsr__alloc(&b->r->arena, size);
+	return sizeof(struct smsr__rec) + m->text_len + sender + ref + tags + 4;
+}
 
-	if (rec) {
-		__builtin_prefetch(rec, 1);
-		__builtin_prefetch((char *)rec + 64, 1);
-		__builtin_prefetch((char *)rec + 128, 1);
-		rec->alloc_size = (uint32_t)size;
+static size_t len_or_0(const char *s, size_t max)
+{
+	return s ? strnlen(s, max + 1) : 0;
+}
+
+/*
+ * Allocate the record of @m — the message after the one being submitted —
+ * and start pulling its lines into this core's cache for writing: they were
+ * last touched by the worker that freed them, and submitting the current
+ * message meanwhile hides the transfer. Its size assumes @m valid; if it is
+ * not, the record is freed unused.
+ */
+static void alloc_ahead(struct batch *b, const struct smsr_msg *m)
+{
+	size_t size;
+
+	if (!m || (!m->text && m->text_len) || m->text_len > SMSR_TEXT_MAX)
+		return;
+	size = rec_size(m, len_or_0(m->sender, SMSR_SENDER_MAX),
+			len_or_0(m->client_ref, SMSR_REF_MAX), len_or_0(m->tags, SMSR_TAGS_MAX));
+	b->ahead = smsr__alloc(&b->r->arena, size);
+	if (!b->ahead)
+		return;
+	b->ahead_size = size;
+	for (size_t off = 0; off < size && off < 384; off += 64)
+		__builtin_prefetch((char *)b->ahead + off, 1);
+}
+
+/* The record of @m: @pre (allocated ahead) when its size fits, else anew;
+ * @pre is freed when unused. */
+static struct smsr__rec *rec_alloc(struct batch *b, const struct smsr_msg *m,
+				   const struct prepared *p, struct smsr__rec *pre, size_t pre_size)
+{
+	size_t size = rec_size(m, p->sender_len, p->ref_len, p->tags_len);
+	struct smsr__rec *rec = pre;
+
+	if (pre && pre_size != size) {
+		smsr__free(&b->r->arena, pre, pre_size);
+		rec = NULL;
 	}
+	if (!rec) {
+		rec = smsr__alloc(&b->r->arena, size);
+		if (rec)
+			__builtin_prefetch(rec, 1);
+	}
+	if (rec)
+		rec->alloc_size = (uint32_t)size;
 	return rec;
 }
 
@@ -371,17 +431,24 @@ static void reject(struct batch *b, const struct smsr_msg *m, const struct prepa
 	}
 }
 
-static int submit_one(struct batch *b, const struct smsr_msg *m, struct smsr_result *res)
+static int submit_one(struct batch *b, const struct smsr_msg *m, const struct smsr_msg *next,
+		      struct smsr_result *res)
 {
 	struct prepared p = {.cls = m ? (int)m->cls : 0, .e164_len = -1};
-	struct smsr__rec *rec;
+	struct smsr__rec *rec, *pre = b->ahead;
+	size_t pre_size = b->ahead_size;
 	uint64_t logical = b->ids++;
 	int carrier, chan, ret;
 
+	b->ahead = NULL;
+	alloc_ahead(b, next);
 	ret = m ? validate(m, &p) : -SMSR_EINVAL;
-	if (ret < 0)
+	if (ret < 0) {
+		if (pre)
+			smsr__free(&b->r->arena, pre, pre_size);
 		goto err;
-	rec = rec_alloc(b, m, &p);
+	}
+	rec = rec_alloc(b, m, &p, pre, pre_size);
 	if (!rec) {
 		ret = -SMSR_ENOMEM;
 		goto err;
@@ -457,7 +524,8 @@ static int submit_many(struct smsr_router *r, const struct smsr_msg *msgs, size_
 	b.now = smsr__now_ns();
 	b.ids = ids_reserve(r, n ? n : 1);
 	for (size_t i = 0; i < n; i++)
-		*last = submit_one(&b, &msgs[i], res ? &res[i] : NULL);
+		*last =
+		    submit_one(&b, &msgs[i], i + 1 < n ? &msgs[i + 1] : NULL, res ? &res[i] : NULL);
 	for (unsigned w = 0; w < r->nworkers; w++)
 		chain_flush(&b, w);
 	ck_epoch_end(erec, &section);
