@@ -130,7 +130,14 @@ static int pick_nm(struct smsr__lanes *l, uint64_t now_ns, struct smsr__rec **ex
 
 static struct smsr__rec *take(struct smsr__lanes *l, int li)
 {
-	struct smsr__rec *rec = lane_pop(&l->lane[li]);
+	struct smsr__rec *rec = lane_pop(&l->lane[li]), *next = l->lane[li].head;
+
+	/* The next record was last written on the submitting thread's core:
+	 * start pulling it here while this one is sent. */
+	if (next) {
+		__builtin_prefetch(next, 1);
+		__builtin_prefetch((char *)next + 64, 1);
+	}
 
 	if (l->tps)
 		l->tokens -= rec->segments;

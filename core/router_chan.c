@@ -61,6 +61,16 @@ static struct smsr__rec *slot_find(struct smsr_chan *c, uint64_t token)
 	return c->slots[i].rec;
 }
 
+void smsr__chan_prefetch(struct smsr_chan *c, uint64_t token)
+{
+	uint32_t i = (uint32_t)token;
+
+	if (i < c->slots_used && c->slots[i].rec) {
+		__builtin_prefetch(c->slots[i].rec, 1);
+		__builtin_prefetch((char *)c->slots[i].rec + 64, 1);
+	}
+}
+
 int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c, uint64_t now)
 {
 	const struct smsr__chan_cfg *cfg = c->cfg;

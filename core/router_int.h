@@ -327,6 +327,8 @@ int smsr__chan_init(struct smsr_router *r, size_t i);
 const struct smsr_driver *smsr__find_driver(const struct smsr_router *r, const char *name);
 void smsr__chan_close(struct smsr_chan *c);
 void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c);
+/* A hint from a driver: an answer or report for @token comes soon. */
+void smsr__chan_prefetch(struct smsr_chan *c, uint64_t token);
 void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c);
 void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int reason);
 /* Down: send again, elsewhere, the in-flight messages of the classes resent
