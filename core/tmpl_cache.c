@@ -71,12 +71,16 @@ static inline uint64_t mask_word(uint64_t x)
 	return (x & ~m) | (0x3030303030303030ull & m);
 }
 
-/* Word @i of @p (@len bytes), masked, zero-padded past the end. */
+/* Word @i of @p (@len bytes), masked, zero-padded past the end. A whole
+ * word is one load; only the last, partial one is copied bytewise. */
 static inline uint64_t word_at(const char *p, size_t len, size_t i)
 {
 	uint64_t x = 0;
 
-	memcpy(&x, p + 8 * i, len - 8 * i >= 8 ? 8 : len - 8 * i);
+	if (8 * i + 8 <= len)
+		memcpy(&x, p + 8 * i, 8);
+	else
+		memcpy(&x, p + 8 * i, len - 8 * i);
 	return mask_word(x);
 }
 
