@@ -156,11 +156,21 @@ static inline uint64_t id_hash(uint64_t id)
 	return mix64(id >> 13) + (id & 8191);
 }
 
-static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
+/* Eight bytes a step; the last, partial word zero-padded (the length is
+ * hashed too, so padding cannot collide with NULs). */
+__attribute__((noinline)) static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
-	return mix64(h);
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p + i, n - i);
+	return mix64((h ^ w) * 0x9e3779b97f4a7c15ull ^ n);
 }
 
 static inline uint64_t cm_hash(int chan, const char *cm, size_t n)
@@ -329,22 +339,22 @@ static bool cm_link(struct status_store *s, uint32_t max)
 /* Give @sl (message @seq, slot @idx) msgid @cm. Under the msgid lock and
  * the slot's. */
 static void cm_set(struct status_store *s, struct slot *sl, uint32_t seq, uint32_t idx,
-		   int16_t chan, const char *cm, size_t len, uint64_t h)
+		   int16_t chan, const char *cm, size_t len)
 {
 	if (cm_eq(sl, chan, cm, len))
-		return;
+		return; /* the same msgid again (a report repeats it) */
 	memset(sl->cm, 0, sizeof(sl->cm));
 	memcpy(sl->cm, cm, len);
 	sl->cm_len = (uint8_t)len;
 	sl->cm_chan = chan;
-	cm_append(s, seq, idx, (uint32_t)h);
+	cm_append(s, seq, idx, (uint32_t)cm_hash(chan, cm, len));
 }
 
 /* --- recording ------------------------------------------------------------ */
 
 /* What record() works out before taking a lock. */
 struct prep {
-	uint64_t h, cm_h, ref_h;
+	uint64_t h, ref_h;
 	size_t cm_len, ref_len, tags_len;
 	int16_t chan;
 };
@@ -500,7 +510,7 @@ static bool record_at(struct status_store *s, uint32_t seq, uint32_t idx,
 	if (hit) {
 		append(sl, ev);
 		if (p->cm_len)
-			cm_set(s, sl, seq, idx, p->chan, ev->carrier_msgid, p->cm_len, p->cm_h);
+			cm_set(s, sl, seq, idx, p->chan, ev->carrier_msgid, p->cm_len);
 	}
 	spin_unlock(&sl->lock);
 	if (p->cm_len)
@@ -519,7 +529,6 @@ uint64_t status_store_record(struct status_store *s, const struct smsr_event *ev
 	if (ev->carrier_msgid && ev->carrier_msgid[0]) {
 		p.chan = clamp_chan16(ev->channel);
 		p.cm_len = strnlen(ev->carrier_msgid, STATUS_MSGID_MAX);
-		p.cm_h = cm_hash(p.chan, ev->carrier_msgid, p.cm_len);
 	}
 	if (ev->type == SMSR_EV_ACCEPTED) {
 		if (ev->client_ref) {
