@@ -136,13 +136,15 @@ struct smsr__tmpl *smsr__tmpl_lookup(const char *text, size_t len)
 		c->seen[h & (SEEN - 1)] = (uint32_t)(h >> 32) + 1;
 		return NULL; /* first sight */
 	}
+	c->seen[h & (SEEN - 1)] = 0; /* evicted later, it must be seen twice again */
 	old = &set[0];
 	for (int k = 1; k < WAYS; k++)
 		if ((int32_t)(set[k].age - old->age) < 0)
 			old = &set[k];
-	memset(old, 0, sizeof(*old));
+	/* Only what a lookup reads: the words past @len never are. */
 	old->hash = h;
 	old->len = (uint16_t)len;
+	old->have = 0;
 	old->age = c->clock;
 	for (size_t i = 0; 8 * i < len; i++)
 		old->w[i] = word_at(text, len, i);
