@@ -610,6 +610,8 @@ int srv_run(struct srv *s)
 		io_uring_cq_advance(&s->ring, n);
 		arena_reset(&s->ar);
 		hub_drain(s);
+		if (s->st)
+			status_store_link(s->st); /* no msgid lookup has much left to link */
 		now = smsr__now_ns();
 		for (uint32_t i = 0; i < s->conns_cap; i++) {
 			struct conn *c = s->conns[i];
