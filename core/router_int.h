@@ -281,7 +281,8 @@ size_t smsr__chan_evacuate(struct smsr__worker *w, struct smsr_chan *c);
 /*
  * A removed channel, each pass: move away (or fail, no_channel) whatever is
  * queued on it, and close the driver once nothing is in flight. Returns
- * true once closed (router_move.c).
+ * true once closed (router_move.c). Also called for a channel already
+ * closed when messages routed to it before its removal arrive late.
  */
 bool smsr__chan_removed_step(struct smsr__worker *w, struct smsr_chan *c);
 

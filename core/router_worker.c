@@ -172,8 +172,15 @@ static uint64_t run_channels(struct smsr__worker *w, bool *did)
 	for (size_t i = 0; i < w->nchans; i++) {
 		struct smsr_chan *c = w->chans[i];
 
-		if (!c->open)
-			continue; /* removed and closed */
+		if (!c->open) {
+			/* Removed and closed. A submitter, a retry or another
+			 * channel's failover may have picked it just before the
+			 * removal and handed the message over only now: it must
+			 * move on like the rest of the queue did, not sit here. */
+			if (smsr__lanes_queued(&c->lanes))
+				*did |= smsr__chan_removed_step(w, c);
+			continue;
+		}
 		if (c->removing && smsr__chan_removed_step(w, c))
 			continue;
 		if (c->poll_at <= w->now) {
