@@ -18,7 +18,6 @@
 #include "smsr/config.h"
 #include "smsr/msg.h"
 #include "carrier.h"
-#include "chan_health.h"
 
 #define SMSR__NAME_MAX	      31
 #define SMSR__GROUPS_MAX      4
@@ -29,6 +28,18 @@
 #define SMSR__CLASS_BIT(c)   (1u << ((c)-1))
 #define SMSR__ALL_CLASSES    0x7u
 #define SMSR__CARRIER_BIT(c) (1u << (c))
+
+/* A channel's circuit breaker (chan_health.h), the same for every channel. */
+struct smsr__health_cfg {
+	uint32_t answer_timeout_ms;
+	uint32_t report_silence_ms;
+	uint32_t open_after;  /* consecutive failures */
+	uint32_t error_pct;   /* error rate that opens */
+	uint32_t degrade_pct; /* error rate that marks degraded */
+	uint32_t min_samples; /* answers in the window before a rate counts */
+	uint32_t cool_down_ms;
+	uint32_t probes;
+};
 
 struct smsr__chan_cfg {
 	char name[SMSR__NAME_MAX + 1];

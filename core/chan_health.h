@@ -31,16 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct smsr__health_cfg {
-	uint32_t answer_timeout_ms;
-	uint32_t report_silence_ms;
-	uint32_t open_after;  /* consecutive failures */
-	uint32_t error_pct;   /* error rate that opens */
-	uint32_t degrade_pct; /* error rate that marks degraded */
-	uint32_t min_samples; /* answers in the window before a rate counts */
-	uint32_t cool_down_ms;
-	uint32_t probes;
-};
+#include "cfg.h"
 
 enum smsr__breaker {
 	SMSR__BRK_CLOSED = 0,
