@@ -16,7 +16,6 @@
 
 #include "chan_sim.h"
 #include "clock.h"
-#include "router_int.h"
 
 #define DRAIN_BATCH 16
 
@@ -57,7 +56,7 @@ static void drain(struct sim_drv *d, uint64_t now)
 	d->draining = true;
 	do {
 		for (n = 0; n < DRAIN_BATCH && smsr__sim_next(d->sim, now, &rep[n]); n++)
-			smsr__chan_prefetch(d->chan, rep[n].token);
+			smsr_chan_prefetch(d->chan, rep[n].token);
 		for (int i = 0; i < n; i++) {
 			if (rep[i].kind == SMSR__SIM_SUBMIT_RESP)
 				smsr_chan_submit_done(d->chan, rep[i].token, rep[i].status,

@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router_int.h"
+#include <stdatomic.h>
+
+#include "smsr/errors.h"
+#include "epoch.h"
+#include "optout.h"
 
 /* Every allocation ck_hs makes carries an epoch entry in front. */
 struct hdr {
@@ -100,7 +104,7 @@ void smsr__optout_fini(struct smsr__optout *o)
 	o->ready = false;
 }
 
-int smsr__optout_set(struct smsr_router *r, struct smsr__optout *o, const char *e164, bool out)
+int smsr__optout_set(struct smsr__epoch *ep, struct smsr__optout *o, const char *e164, bool out)
 {
 	const void *key = (const void *)key_of(e164);
 	unsigned long h = CK_HS_HASH(&o->hs, hs_hash, key);
@@ -110,7 +114,7 @@ int smsr__optout_set(struct smsr_router *r, struct smsr__optout *o, const char *
 	if (!key)
 		return -SMSR_EBADNUMBER;
 	pthread_mutex_lock(&o->lock);
-	writer_rec = smsr__epoch_lease(r, &slot);
+	writer_rec = smsr__epoch_lease(ep, &slot);
 	if (out) {
 		ret = ck_hs_get(&o->hs, h, key) ? 0 : ck_hs_put(&o->hs, h, key) ? 1 : -SMSR_ENOMEM;
 	} else {
@@ -118,7 +122,7 @@ int smsr__optout_set(struct smsr_router *r, struct smsr__optout *o, const char *
 	}
 	atomic_store(&o->n, ck_hs_count(&o->hs));
 	ck_epoch_barrier(writer_rec); /* frees the tables the set outgrew */
-	smsr__epoch_release(r, slot);
+	smsr__epoch_release(ep, slot);
 	writer_rec = NULL;
 	pthread_mutex_unlock(&o->lock);
 	return ret;

@@ -6,8 +6,8 @@
  * A ck_hs set of E.164 numbers (as integers) in SPMC mode: submitters look
  * numbers up without a lock, inside the epoch section they already hold;
  * writers (MO replies, the admin API) are serialized by a mutex, and a
- * table the set outgrows is freed through the router's epoch once no
- * reader can see it.
+ * table the set outgrows is freed through the epoch the writer passes
+ * once no reader can see it.
  */
 #ifndef SMSR_OPTOUT_H
 #define SMSR_OPTOUT_H
@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct smsr_router;
+struct smsr__epoch;
 
 struct smsr__optout {
 	ck_hs_t hs;
@@ -30,7 +30,7 @@ struct smsr__optout {
 int smsr__optout_init(struct smsr__optout *o);
 void smsr__optout_fini(struct smsr__optout *o);
 /* Add (@out) or remove @e164 ("+..."). 1 changed, 0 already so, or -SMSR_E*. */
-int smsr__optout_set(struct smsr_router *r, struct smsr__optout *o, const char *e164, bool out);
+int smsr__optout_set(struct smsr__epoch *ep, struct smsr__optout *o, const char *e164, bool out);
 /* Is @e164 opted out? Lock-free; call inside an epoch section. */
 bool smsr__optout_has(struct smsr__optout *o, const char *e164);
 

@@ -141,9 +141,7 @@ int smsr_router_create(struct smsr_router **out, const struct smsr_config *cfg,
 	if (!r)
 		goto err_def;
 	pthread_mutex_init(&r->admin_lock, NULL);
-	ck_epoch_init(&r->epoch);
-	for (unsigned i = 0; i < SMSR__EPOCH_SLOTS; i++)
-		ck_epoch_register(&r->epoch, &r->epoch_slots[i].rec, NULL);
+	smsr__epoch_init(&r->epoch);
 	if (opts) {
 		r->on_event = opts->on_event;
 		r->ev_arg = opts->arg;
@@ -519,16 +517,16 @@ int smsr_router_optout(struct smsr_router *r, const char *number, int out)
 	if (out < 0) {
 		unsigned slot;
 		ck_epoch_section_t section;
-		ck_epoch_record_t *rec = smsr__epoch_lease(r, &slot);
+		ck_epoch_record_t *rec = smsr__epoch_lease(&r->epoch, &slot);
 		bool has;
 
 		ck_epoch_begin(rec, &section);
 		has = smsr__optout_has(&r->optout, e164);
 		ck_epoch_end(rec, &section);
-		smsr__epoch_release(r, slot);
+		smsr__epoch_release(&r->epoch, slot);
 		return has;
 	}
-	return smsr__optout_set(r, &r->optout, e164, out != 0);
+	return smsr__optout_set(&r->epoch, &r->optout, e164, out != 0);
 }
 
 int smsr_router_inject_mo(struct smsr_router *r, const char *from, const char *to, const char *text,

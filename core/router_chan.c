@@ -61,7 +61,7 @@ static struct smsr__rec *slot_find(struct smsr_chan *c, uint64_t token)
 	return c->slots[i].rec;
 }
 
-void smsr__chan_prefetch(struct smsr_chan *c, uint64_t token)
+void smsr_chan_prefetch(struct smsr_chan *c, uint64_t token)
 {
 	uint32_t i = (uint32_t)token;
 

@@ -30,6 +30,7 @@
 #include "carrier.h"
 #include "cfg.h"
 #include "chan_health.h"
+#include "epoch.h"
 #include "lane_sched.h"
 #include "optout.h"
 #include "msg_rec.h"
@@ -38,7 +39,6 @@
 #define SMSR__CACHELINE	      64
 #define SMSR__RING_SLOTS      65536 /* hand-off chains per worker */
 #define SMSR__CTL_SLOTS	      1024
-#define SMSR__EPOCH_SLOTS     32
 #define SMSR__SPIN_NS	      50000ull	   /* idle spin before sleeping */
 #define SMSR__BUSY_HORIZON_NS 2000000ull   /* with a backlog, spin up to a send this near */
 #define SMSR__SWEEP_NS	      100000000ull /* expiry and timeout sweeps */
@@ -207,12 +207,6 @@ struct smsr__snapshot {
 	ck_epoch_entry_t epoch_entry;
 };
 
-struct smsr__epoch_slot {
-	_Atomic int busy;
-	ck_epoch_record_t rec;
-	char pad[SMSR__CACHELINE];
-};
-
 struct smsr_router {
 	struct smsr_config cfg; /* deep copy; channels point into it */
 	smsr_event_cb *on_event;
@@ -223,8 +217,7 @@ struct smsr_router {
 	struct smsr__arena arena;
 
 	_Atomic(struct smsr__snapshot *) snap;
-	ck_epoch_t epoch;
-	struct smsr__epoch_slot epoch_slots[SMSR__EPOCH_SLOTS];
+	struct smsr__epoch epoch; /* readers' records, leased per call */
 	pthread_mutex_t
 	    admin_lock; /* serializes start/stop/snapshot swaps; never on the hot path */
 
@@ -301,8 +294,6 @@ void smsr__rec_finish(struct smsr__worker *w, struct smsr_chan *c, struct smsr__
 int smsr__snap_build(struct smsr_router *r, struct smsr__snapshot **out);
 void smsr__snap_publish(struct smsr_router *r, struct smsr__snapshot *s);
 void smsr__snap_free(struct smsr__snapshot *s);
-ck_epoch_record_t *smsr__epoch_lease(struct smsr_router *r, unsigned *slot);
-void smsr__epoch_release(struct smsr_router *r, unsigned slot);
 
 /*
  * Retries (router_retry.c). A message whose send failed with a temporary
@@ -328,8 +319,6 @@ int smsr__chan_init(struct smsr_router *r, size_t i);
 const struct smsr_driver *smsr__find_driver(const struct smsr_router *r, const char *name);
 void smsr__chan_close(struct smsr_chan *c);
 void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c);
-/* A hint from a driver: an answer or report for @token comes soon. */
-void smsr__chan_prefetch(struct smsr_chan *c, uint64_t token);
 void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c);
 void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int reason);
 /* Down: send again, elsewhere, the in-flight messages of the classes resent

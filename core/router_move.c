@@ -41,7 +41,7 @@ size_t smsr__chan_evacuate(struct smsr__worker *w, struct smsr_chan *c)
 	c->evac_gen = atomic_load(&r->up_gen);
 	if (!rec)
 		return 0;
-	erec = smsr__epoch_lease(r, &slot);
+	erec = smsr__epoch_lease(&r->epoch, &slot);
 	ck_epoch_begin(erec, &section);
 	snap = atomic_load_explicit(&r->snap, memory_order_acquire);
 	while (rec) {
@@ -69,7 +69,7 @@ size_t smsr__chan_evacuate(struct smsr__worker *w, struct smsr_chan *c)
 		rec = next;
 	}
 	ck_epoch_end(erec, &section);
-	smsr__epoch_release(r, slot);
+	smsr__epoch_release(&r->epoch, slot);
 	for (unsigned i = 0; i < r->nworkers; i++)
 		if (away[i].head)
 			smsr__worker_push(&r->workers[i], away[i].head);

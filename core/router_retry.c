@@ -122,7 +122,7 @@ uint64_t smsr__retry_run(struct smsr__worker *w)
 				q->tail = NULL;
 			SMSR__BUMP(w->retrying, -1);
 			if (!erec) {
-				erec = smsr__epoch_lease(r, &slot);
+				erec = smsr__epoch_lease(&r->epoch, &slot);
 				ck_epoch_begin(erec, &section);
 				snap = atomic_load_explicit(&r->snap, memory_order_acquire);
 			}
@@ -135,7 +135,7 @@ uint64_t smsr__retry_run(struct smsr__worker *w)
 	}
 	if (erec) {
 		ck_epoch_end(erec, &section);
-		smsr__epoch_release(r, slot);
+		smsr__epoch_release(&r->epoch, slot);
 	}
 	return next;
 }

@@ -2,13 +2,10 @@
 /*
  * Read-mostly router state: snapshots and their epoch-based reclamation.
  *
- * Submitters read the current snapshot inside a ck_epoch section. Host
- * threads are not known to the library, so epoch records live in a small
- * array and a call leases one for its duration (one CAS when uncontended).
- * A replaced snapshot is retired with ck_epoch_call() and freed once no
- * section that could see it is still open.
+ * Submitters read the current snapshot inside a ck_epoch section, on a
+ * record leased for the call (epoch.h). A replaced snapshot is retired with ck_epoch_call() and
+ * freed once no section that could see it is still open.
  */
-#include <sched.h>
 #include <stdlib.h>
 
 #include "router_int.h"
@@ -70,33 +67,8 @@ void smsr__snap_publish(struct smsr_router *r, struct smsr__snapshot *s)
 
 	if (!old)
 		return;
-	rec = smsr__epoch_lease(r, &slot);
+	rec = smsr__epoch_lease(&r->epoch, &slot);
 	ck_epoch_call(rec, &old->epoch_entry, snap_retire);
 	ck_epoch_barrier(rec);
-	smsr__epoch_release(r, slot);
-}
-
-ck_epoch_record_t *smsr__epoch_lease(struct smsr_router *r, unsigned *slot)
-{
-	unsigned start = (unsigned)((uintptr_t)&slot >> 12) % SMSR__EPOCH_SLOTS;
-
-	for (;;) {
-		for (unsigned k = 0; k < SMSR__EPOCH_SLOTS; k++) {
-			unsigned i = (start + k) % SMSR__EPOCH_SLOTS;
-			int expect = 0;
-
-			if (atomic_load_explicit(&r->epoch_slots[i].busy, memory_order_relaxed) ==
-				0 &&
-			    atomic_compare_exchange_strong(&r->epoch_slots[i].busy, &expect, 1)) {
-				*slot = i;
-				return &r->epoch_slots[i].rec;
-			}
-		}
-		sched_yield();
-	}
-}
-
-void smsr__epoch_release(struct smsr_router *r, unsigned slot)
-{
-	atomic_store_explicit(&r->epoch_slots[slot].busy, 0, memory_order_release);
+	smsr__epoch_release(&r->epoch, slot);
 }

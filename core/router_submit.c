@@ -518,7 +518,7 @@ static int submit_many(struct smsr_router *r, const struct smsr_msg *msgs, size_
 		atomic_fetch_sub(&r->active, 1);
 		return -SMSR_ENOTRUNNING;
 	}
-	erec = smsr__epoch_lease(r, &slot);
+	erec = smsr__epoch_lease(&r->epoch, &slot);
 	ck_epoch_begin(erec, &section);
 	b.snap = atomic_load_explicit(&r->snap, memory_order_acquire);
 	b.now = smsr__now_ns();
@@ -529,7 +529,7 @@ static int submit_many(struct smsr_router *r, const struct smsr_msg *msgs, size_
 	for (unsigned w = 0; w < r->nworkers; w++)
 		chain_flush(&b, w);
 	ck_epoch_end(erec, &section);
-	smsr__epoch_release(r, slot);
+	smsr__epoch_release(&r->epoch, slot);
 	count(r, &b, n);
 	atomic_fetch_sub(&r->active, 1);
 	return (int)b.accepted;

@@ -94,6 +94,14 @@ SMSR_API void smsr_chan_submit_done(struct smsr_chan *chan, uint64_t token, int 
 SMSR_API void smsr_chan_dlr(struct smsr_chan *chan, uint64_t token, int status, int op_code);
 
 /*
+ * A hint, optional: an answer or report for @token comes soon (the driver
+ * is about to make several), so the router may start loading that
+ * message's record into the cache. Never changes any state; an unknown
+ * token is ignored. Worker thread only, like the reports.
+ */
+SMSR_API void smsr_chan_prefetch(struct smsr_chan *chan, uint64_t token);
+
+/*
  * The transport is up (@up true) or down (@reason, e.g. -SMSR_ECHANDOWN).
  * A down channel gets no submits and routing skips it.
  */

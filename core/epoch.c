@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Leased epoch records (see epoch.h).
+ */
+#include <sched.h>
+#include <stdint.h>
+
+#include "epoch.h"
+
+void smsr__epoch_init(struct smsr__epoch *e)
+{
+	ck_epoch_init(&e->epoch);
+	for (unsigned i = 0; i < SMSR__EPOCH_SLOTS; i++)
+		ck_epoch_register(&e->epoch, &e->slots[i].rec, NULL);
+}
+
+ck_epoch_record_t *smsr__epoch_lease(struct smsr__epoch *e, unsigned *slot)
+{
+	unsigned start = (unsigned)((uintptr_t)&slot >> 12) % SMSR__EPOCH_SLOTS;
+
+	for (;;) {
+		for (unsigned k = 0; k < SMSR__EPOCH_SLOTS; k++) {
+			unsigned i = (start + k) % SMSR__EPOCH_SLOTS;
+			int expect = 0;
+
+			if (atomic_load_explicit(&e->slots[i].busy, memory_order_relaxed) == 0 &&
+			    atomic_compare_exchange_strong(&e->slots[i].busy, &expect, 1)) {
+				*slot = i;
+				return &e->slots[i].rec;
+			}
+		}
+		sched_yield();
+	}
+}
+
+void smsr__epoch_release(struct smsr__epoch *e, unsigned slot)
+{
+	atomic_store_explicit(&e->slots[slot].busy, 0, memory_order_release);
+}
