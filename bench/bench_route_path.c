@@ -9,7 +9,7 @@
  * and classification alone (no router), in the same process.
  *
  * The texts are templates with numbers drawn per message, as real traffic
- * has them, so the submit path's template cache (core/tmpl_cache.h) serves
+ * has them, so the submit path's template cache (core/classify/tmpl_cache.h) serves
  * most of them; route_path_unique_texts_msgs_per_sec runs the same with a
  * word of its own in every text of the 4,096 sent round and round, more
  * templates than the cache holds: every text scanned and classified.

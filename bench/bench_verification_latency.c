@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "router_int.h" /* the workers' wait counters */
+#include "router/router_int.h" /* the workers' wait counters */
 #include "smsr/smsr.h"
 
 #define RUNS	     5

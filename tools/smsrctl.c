@@ -21,7 +21,7 @@
 
 #include "smsr/client.h"
 #include "smsr/msg.h"
-#include "classify.h" /* internal: --features */
+#include "classify/classify.h" /* internal: --features */
 
 struct command {
 	const char *name;

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Train the classifier's learned layer and generate core/classify_model.c.
+"""Train the classifier's learned layer and generate core/classify/classify_model.c.
 
 The features come from the C code itself (`smsrctl classify --features`),
 so training and classification can never disagree on them. The model is a
@@ -12,7 +12,7 @@ Usage (from the repository root, after building smsrctl):
   /usr/bin/python3 tools/train-classifier.py --smsrctl build/smsrctl [--cv 5] [--write]
 
 --cv K prints K-fold cross-validated accuracy per corpus file; --write trains
-on everything and writes core/classify_model.c. Never give it a held-out
+on everything and writes core/classify/classify_model.c. Never give it a held-out
 evaluation file: what it trains on is no longer a measurement.
 """
 import argparse
@@ -87,7 +87,7 @@ def quantize(w):
     return q
 
 
-SURE = 12  # SMSR__CLS_SURE in core/classify.h
+SURE = 12  # SMSR__CLS_SURE in core/classify/classify.h
 MIN_FEAT = 10  # SMSR__CLS_MIN_FEAT
 
 
@@ -183,7 +183,7 @@ def main():
     if args.write:
         rows = [r for rows in data for r in rows]
         q = quantize(train(rows, args.epochs, args.lr, args.l2))
-        write_model(q, os.path.join(ROOT, "core", "classify_model.c"),
+        write_model(q, os.path.join(ROOT, "core", "classify", "classify_model.c"),
                     [os.path.relpath(p, ROOT) for p in paths])
         right = sum(classify(q, fs, kw) == y for y, fs, kw in rows)
         print("trained on %d messages: %d buckets, training accuracy %.2f%%"

@@ -113,7 +113,7 @@ SMSR_API int smsr_param_double(const struct smsr_param *params, size_t n, const 
 			       double *out);
 SMSR_API const char *smsr_param_str(const struct smsr_param *params, size_t n, const char *key);
 
-/* The built-in simulated carrier driver ("sim"); see core/chan_sim.c. */
+/* The built-in simulated carrier driver ("sim"); see core/chan/chan_sim.c. */
 SMSR_API const struct smsr_driver *smsr_driver_sim(void);
 
 #ifdef __cplusplus

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "carrier.h"
+#include "msg/carrier.h"
 
 #define CMCC SMSR_CARRIER_CMCC
 #define CUCC SMSR_CARRIER_CUCC
@@ -32,7 +32,7 @@ struct ref_entry {
 	uint8_t carrier;
 };
 
-/* The MIIT 2024 allocation, written out independently of core/carrier.c. */
+/* The MIIT 2024 allocation, written out independently of core/msg/carrier.c. */
 static const struct ref_entry miit_2024[] = {
     {"134", CMCC}, /* 1340-1348; 1349 is Telecom's, below */
     {"135", CMCC},  {"136", CMCC},  {"137", CMCC},  {"138", CMCC},  {"139", CMCC},  {"147", CMCC},

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Description:
- *   The configuration parser (core/cfg_parse.c, core/cfg_check.c) and the
- *   embedded default (core/cfg_default.c). The default must parse into the
+ *   The configuration parser (core/cfg/cfg_parse.c, core/cfg/cfg_check.c) and the
+ *   embedded default (core/cfg/cfg_default.c). The default must parse into the
  *   documented channels and routes; absent settings take their documented
  *   defaults; durations accept every unit; every validation rule rejects
  *   the whole document with one line naming the source line and the
@@ -22,8 +22,8 @@
 #include <cmocka.h>
 
 #include "smsr/config.h"
-#include "cfg.h"
-#include "cfg_check.h"
+#include "cfg/cfg.h"
+#include "cfg/cfg_check.h"
 
 /* A document laid out on known lines: router on 1, channels on 3.., routes after. */
 #define CH_A "{ name = \"a\"; driver = \"sim\"; }"

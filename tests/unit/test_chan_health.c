@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "smsr/errors.h"
-#include "chan_health.h"
+#include "chan/chan_health.h"
 
 #define MS 1000000ull
 #define T0 (1000 * MS)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: unit tests of the simulated carrier model (core/chan_sim.h).
+ * Description: unit tests of the simulated carrier model (core/chan/chan_sim.h).
  *
  * The model is driven with a simulated clock (every call passes now_ns;
  * nothing sleeps). Covered: determinism from the seed and independence
@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "chan_sim.h"
+#include "chan/chan_sim.h"
 
 #define MS	  1000000ull
 #define SEC	  1000000000ull

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "smsr/msg.h"
-#include "classify.h"
+#include "classify/classify.h"
 
 #define MIN_ACCURACY 0.97
 

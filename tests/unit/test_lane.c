@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "cfg.h"
-#include "lane_sched.h"
+#include "cfg/cfg.h"
+#include "route/lane_sched.h"
 
 #define S 1000000000ull
 

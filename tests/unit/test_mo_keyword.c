@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "optout.h"
+#include "policy/optout.h"
 
 static void test_mo_keywords(void **state)
 {

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "evlog.h"
-#include "route_table.h"
+#include "route/route_table.h"
 
 static const char *routes_text =
     "channels = ( { name = \"a\"; driver = \"sim\"; }, { name = \"b\"; driver = \"sim\"; },\n"

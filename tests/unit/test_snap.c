@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "evlog.h"
-#include "router_int.h"
+#include "router/router_int.h"
 
 struct submitter {
 	struct smsr_router *r;

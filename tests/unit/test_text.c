@@ -24,7 +24,7 @@
 
 #include "smsr/channel.h"
 #include "smsr/errors.h"
-#include "msg_text.h"
+#include "msg/msg_text.h"
 
 #define GSM  SMSR_CODING_GSM7
 #define UCS2 SMSR_CODING_UCS2

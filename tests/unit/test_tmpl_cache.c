@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: the template cache (core/tmpl_cache.c). Masking turns
+ * Description: the template cache (core/classify/tmpl_cache.c). Masking turns
  * exactly the ASCII digits into '0'; what the cache keeps — text scan and
  * class — is the same for a text and its template on every corpus text and
  * on every random redraw of its digits (the cache's premise, checked rather
@@ -19,8 +19,8 @@
 #include <cmocka.h>
 
 #include "smsr/msg.h"
-#include "../../core/msg_text.h"
-#include "../../core/tmpl_cache.h"
+#include "msg/msg_text.h"
+#include "classify/tmpl_cache.h"
 
 static uint64_t xs(uint64_t *s)
 {

@@ -19,7 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "smsrd.h"
 #include "status.h"
 #include "wire_frame.h"

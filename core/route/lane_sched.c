@@ -7,8 +7,8 @@
  */
 #include <stddef.h>
 
-#include "cfg.h"
-#include "clock.h"
+#include "cfg/cfg.h"
+#include "base/clock.h"
 #include "lane_sched.h"
 
 #define VT_SCALE 1000000ull /* fair-queuing clock units per segment at weight 1 */

@@ -26,15 +26,15 @@
 #include <stdbool.h>
 
 #include "smsr/router.h"
-#include "alloc.h"
-#include "carrier.h"
-#include "cfg.h"
-#include "chan_health.h"
-#include "epoch.h"
-#include "lane_sched.h"
-#include "optout.h"
-#include "msg_rec.h"
-#include "route_table.h"
+#include "base/alloc.h"
+#include "msg/carrier.h"
+#include "cfg/cfg.h"
+#include "chan/chan_health.h"
+#include "base/epoch.h"
+#include "route/lane_sched.h"
+#include "policy/optout.h"
+#include "msg/msg_rec.h"
+#include "route/route_table.h"
 
 #define SMSR__CACHELINE	      64
 #define SMSR__RING_SLOTS      65536 /* hand-off chains per worker */

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "router_int.h"
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)

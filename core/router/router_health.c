@@ -18,7 +18,7 @@
  * adds a twentieth of the granted rate (a tenth of the current one if
  * unlimited) until the granted rate is back.
  */
-#include "clock.h"
+#include "base/clock.h"
 #include "router_int.h"
 
 #define CUT_GAP_NS (100 * SMSR__MS)

@@ -9,7 +9,7 @@
  * down or full) stays where it was and is sent when its channel is back,
  * or expires; the worker tries again whenever some channel comes up.
  */
-#include "clock.h"
+#include "base/clock.h"
 #include "router_int.h"
 
 struct out_chain {

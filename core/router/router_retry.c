@@ -15,7 +15,7 @@
  * A re-queued message keeps its id; its QUEUED event carries the new
  * channel and attempt number.
  */
-#include "clock.h"
+#include "base/clock.h"
 #include "router_int.h"
 
 static uint64_t backoff_ns(const struct smsr_router *r, unsigned level)

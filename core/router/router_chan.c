@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "router_int.h"
 
 static int slot_alloc(struct smsr_chan *c, struct smsr__rec *rec, uint64_t *token)

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "smsr/msg.h"
-#include "msg_rec.h"
+#include "msg/msg_rec.h"
 
 struct smsr__chan_cfg;
 

@@ -31,7 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cfg.h"
+#include "cfg/cfg.h"
 
 enum smsr__breaker {
 	SMSR__BRK_CLOSED = 0,

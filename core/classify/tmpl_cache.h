@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "msg_text.h"
+#include "msg/msg_text.h"
 
 #define SMSR__TMPL_TEXT_MAX 256
 #define SMSR__TMPL_ENTRIES  512

@@ -17,7 +17,7 @@
 #include "smsr/channel.h"
 #include "smsr/config.h"
 #include "smsr/msg.h"
-#include "carrier.h"
+#include "msg/carrier.h"
 
 #define SMSR__NAME_MAX	      31
 #define SMSR__GROUPS_MAX      4

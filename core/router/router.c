@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "router_int.h"
 
 const struct smsr_driver *smsr__find_driver(const struct smsr_router *r, const char *name)

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 
 #include "chan_sim.h"
-#include "clock.h"
+#include "base/clock.h"
 
 #define DRAIN_BATCH 16
 

@@ -8,7 +8,7 @@
 #include <stdatomic.h>
 
 #include "smsr/errors.h"
-#include "epoch.h"
+#include "base/epoch.h"
 #include "optout.h"
 
 /* Every allocation ck_hs makes carries an epoch entry in front. */

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cfg.h"
+#include "cfg/cfg.h"
 
 struct smsr__route_table {
 	struct smsr__route_cfg *rules;

@@ -14,10 +14,10 @@
  */
 #include <string.h>
 
-#include "clock.h"
-#include "msg_text.h"
+#include "base/clock.h"
+#include "msg/msg_text.h"
 #include "router_int.h"
-#include "tmpl_cache.h"
+#include "classify/tmpl_cache.h"
 
 #define CHAIN_MAX 256
 /* An up channel weighs this many times a degraded one of the same weight. */
