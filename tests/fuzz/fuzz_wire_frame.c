@@ -11,8 +11,8 @@
  * decides the maximum frame size so both limits and small limits get hit.
  *
  * Build (generated C from: protoc-c -Iproto --c_out=GEN proto/smsr.proto):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Icore -IGEN \
- *     tests/fuzz/fuzz_wire_frame.c core/wire_frame.c GEN/smsr.pb-c.c -lprotobuf-c
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itools/wire -IGEN \
+ *     tests/fuzz/fuzz_wire_frame.c tools/wire/wire_frame.c GEN/smsr.pb-c.c -lprotobuf-c
  * For coverage inside the unpacker, compile protobuf-c.c (the release that
  * matches protoc-c) into the fuzzer instead of -lprotobuf-c. UBSan then
  * reports protobuf-c's own shifts in parse_tag_and_wiretype() and NULL + 0

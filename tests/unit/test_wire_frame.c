@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: the smsrd frame decoder (core/wire_frame.c). A frame is a
+ * Description: the smsrd frame decoder (tools/wire/wire_frame.c). A frame is a
  * 4-byte big-endian length N and N payload bytes. A whole frame is consumed
  * (4 + N) with the payload pointing into the buffer; a frame cut at any
  * byte asks for more (-EAGAIN) and leaves the outputs alone; many frames in
