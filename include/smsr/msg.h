@@ -119,6 +119,10 @@ struct smsr_event {
 	uint64_t *tag_out;
 };
 
+/* Now on CLOCK_MONOTONIC, in nanoseconds: the clock of an event's ts_ns and
+ * accepted_ns, and of a driver's now_ns. Any thread. */
+SMSR_API uint64_t smsr_now_ns(void);
+
 SMSR_API const char *smsr_class_name(enum smsr_class cls);    /* "verification", ... */
 SMSR_API int smsr_class_parse(const char *name);	      /* class or -SMSR_EBADCLASS */
 SMSR_API const char *smsr_carrier_name(enum smsr_carrier c);  /* "cmcc", ... */

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/clock.h"
 #include "smsrd.h"
 #include "status.h"
 
@@ -483,7 +482,7 @@ void srv_call_stats(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	ss.events_sent = s->stats.events_sent;
 	ss.events_dropped = s->stats.events_dropped;
 	ss.protocol_errors = s->stats.protocol_errors;
-	ss.uptime_ns = smsr__now_ns() - s->start_ns;
+	ss.uptime_ns = smsr_now_ns() - s->start_ns;
 	out.server = &ss;
 	resp.call_id = req->call_id;
 	resp.body_case = SMSR__V1__RESPONSE__BODY_STATS;

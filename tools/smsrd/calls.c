@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/clock.h"
 #include "smsrd.h"
 #include "status.h"
 
@@ -59,7 +58,7 @@ static void call_ping(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	}
 	srv_fill_info(s, &info);
 	pr.payload = req->ping->payload;
-	pr.server_time_unix_ns = srv_wall_ns(s, smsr__now_ns());
+	pr.server_time_unix_ns = srv_wall_ns(s, smsr_now_ns());
 	pr.server = &info;
 	resp.call_id = req->call_id;
 	resp.body_case = SMSR__V1__RESPONSE__BODY_PING;
@@ -163,7 +162,7 @@ static void call_submit(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	conn_reply(s, c, &resp);
 	if (busy) {
 		/* The router is full: stop reading this pusher for a moment. */
-		c->resume_ns = smsr__now_ns() + SMSR__MS;
+		c->resume_ns = smsr_now_ns() + SMSRD_MS;
 		c->paused = true;
 	}
 }

@@ -19,7 +19,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "base/clock.h"
 #include "smsrd.h"
 #include "status.h"
 #include "wire_frame.h"
@@ -28,8 +27,8 @@
 #define NBUFS	   512u
 #define BUFSZ	   (16u << 10)
 #define RING_DEPTH 4096u
-#define GRACE_NS   (5 * SMSR__S)
-#define LINGER_NS  (2 * SMSR__S)
+#define GRACE_NS   (5 * SMSRD_S)
+#define LINGER_NS  (2 * SMSRD_S)
 
 enum op {
 	OP_ACCEPT_TCP = 1,
@@ -612,7 +611,7 @@ int srv_run(struct srv *s)
 		hub_drain(s);
 		if (s->st)
 			status_store_link(s->st); /* no msgid lookup has much left to link */
-		now = smsr__now_ns();
+		now = smsr_now_ns();
 		for (uint32_t i = 0; i < s->conns_cap; i++) {
 			struct conn *c = s->conns[i];
 

@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/clock.h"
 #include "smsrd.h"
 #include "status.h"
 
@@ -270,15 +269,15 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	s.start_ns = smsr__now_ns();
+	s.start_ns = smsr_now_ns();
 	clock_gettime(CLOCK_REALTIME, &rt);
 	s.wall_offset_ns =
-	    (int64_t)((uint64_t)rt.tv_sec * SMSR__S + (uint64_t)rt.tv_nsec) - (int64_t)s.start_ns;
+	    (int64_t)((uint64_t)rt.tv_sec * SMSRD_S + (uint64_t)rt.tv_nsec) - (int64_t)s.start_ns;
 	arena_init(&s.ar);
 	s.event_fd = eventfd(0, EFD_CLOEXEC);
 	s.hub = hub_create(16384, s.event_fd);
 	if (!s.hub || status_store_create(&s.st, s.o.status_max ? s.o.status_max : 1024,
-					  (uint64_t)s.o.status_retention_s * SMSR__S)) {
+					  (uint64_t)s.o.status_retention_s * SMSRD_S)) {
 		fprintf(stderr, "smsrd: out of memory\n");
 		return 1;
 	}

@@ -23,6 +23,8 @@
 #include "smsr.pb-c.h"
 #include "smsr/smsr.h"
 
+#define SMSRD_MS	   1000000ull /* ns */
+#define SMSRD_S		   1000000000ull
 #define SMSRD_VERSION	   "0.2.0"
 #define SMSRD_MAX_TOKENS   16
 #define SRV_CHANS_MAX	   1024 /* channels a router may ever have */
