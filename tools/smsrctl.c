@@ -21,7 +21,6 @@
 
 #include "smsr/client.h"
 #include "smsr/msg.h"
-#include "classify/classify.h" /* internal: --features */
 
 struct command {
 	const char *name;
@@ -153,34 +152,9 @@ static void tsv_report(const struct tally *t)
 	}
 }
 
-/*
- * For tools/train-classifier.py: "label<TAB>v n m code verdict<TAB>bucket ..."
- * per line (the keyword scores, then the feature buckets).
- */
-static void features_line(char *line, size_t len)
-{
-	char *tab = memchr(line, '\t', len);
-	struct smsr__cls_kw kw;
-	uint32_t f[SMSR__CLS_FEAT_MAX];
-	size_t nf;
-
-	if (!tab)
-		return;
-	*tab = '\0';
-	if (smsr_class_parse(line) < SMSR_CLASS_VERIFICATION)
-		return; /* the header */
-	smsr__classify_keywords(tab + 1, len - (size_t)(tab + 1 - line), &kw);
-	nf =
-	    smsr__cls_features(tab + 1, len - (size_t)(tab + 1 - line), &kw, f, SMSR__CLS_FEAT_MAX);
-	printf("%s\t%d %d %d %d %d\t", line, kw.v, kw.n, kw.m, kw.code, kw.verdict);
-	for (size_t i = 0; i < nf; i++)
-		printf(i ? " %u" : "%u", f[i]);
-	putchar('\n');
-}
-
 static int cmd_classify(int argc, char **argv)
 {
-	int tsv = 0, verbose = 0, features = 0;
+	int tsv = 0, verbose = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -191,8 +165,6 @@ static int cmd_classify(int argc, char **argv)
 			tsv = 1;
 		} else if (strcmp(argv[i], "-v") == 0) {
 			verbose = 1;
-		} else if (strcmp(argv[i], "--features") == 0) {
-			features = 1; /* internal: the model's training input */
 		} else {
 			fprintf(stderr, "smsrctl classify: unknown option '%s'\n", argv[i]);
 			return 2;
@@ -201,15 +173,13 @@ static int cmd_classify(int argc, char **argv)
 	while ((n = getline(&line, &cap, stdin)) >= 0) {
 		size_t len = chomp(line, (size_t)n);
 
-		if (features)
-			features_line(line, len);
-		else if (tsv)
+		if (tsv)
 			tsv_line(&t, line, len, verbose);
 		else
 			puts(smsr_class_name(smsr_classify(line, len)));
 	}
 	free(line);
-	if (tsv && !features)
+	if (tsv)
 		tsv_report(&t);
 	return ferror(stdin) || fflush(stdout) ? 1 : 0;
 }

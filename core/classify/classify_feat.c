@@ -2,7 +2,7 @@
 /*
  * The classifier's learned layer: features of a message, hashed into
  * SMSR__CLS_BUCKETS buckets, each with one weight per class (the model,
- * trained offline by tools/train-classifier.py and generated into
+ * trained offline by tools/train/train-classifier.py and generated into
  * classify_model.c). The keyword scorer's verdict is one family of features
  * among others, so the model learns when to trust it.
  *
@@ -13,8 +13,8 @@
  * ("20 91 47"); links; punctuation and currency signs; a length bucket; and
  * the keyword scorer's scores, binned.
  *
- * smsrctl classify --features prints these for training, so the trainer and
- * the classifier can never disagree on what a feature is.
+ * smsr-classify-features (tools/train/) prints these for training, so the
+ * trainer and the classifier can never disagree on what a feature is.
  */
 #include <stdbool.h>
 #include <stdint.h>
