@@ -365,7 +365,7 @@ int smsr_router_channel_pause(struct smsr_router *r, int index)
 	while (st != SMSR_CHAN_REMOVED &&
 	       !atomic_compare_exchange_weak(&r->chans[index].state, &st, SMSR_CHAN_PAUSED))
 		;
-	return st == SMSR_CHAN_REMOVED ? -SMSR_ESTATE : 0;
+	return st == SMSR_CHAN_REMOVED ? -SMSR_ESTATE : nudge(r, index);
 }
 
 int smsr_router_channel_remove(struct smsr_router *r, int index)

@@ -88,6 +88,7 @@ int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c, uint64_t now)
 	if (ret < 0)
 		return ret;
 	c->open = true;
+	c->told_state = atomic_load(&c->state); /* what open() set; no event before open */
 	return 0;
 }
 
@@ -417,6 +418,7 @@ void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct sm
 		c->removing = true; /* the next pass over the channels does the rest */
 	else if (ctl->op == SMSR__CTL_ADD)
 		w->chans[w->nchans++] = c; /* opened by the caller; ours from now on */
+	smsr__chan_tell_state(c);
 	c->poll_at = 0;
 	c->dispatch_at = 0;
 }

@@ -48,6 +48,7 @@ static void emit_state(struct smsr_chan *c, uint8_t state, int reason)
 
 	if (!c->open || !r->on_event || !(r->ev_mask & SMSR_EV_MASK(SMSR_EV_CHANNEL)))
 		return;
+	c->told_state = state;
 	ev = (struct smsr_event){.ts_ns = c->worker->now,
 				 .type = SMSR_EV_CHANNEL,
 				 .channel = (int32_t)c->index,
@@ -84,6 +85,14 @@ void smsr__chan_publish_state(struct smsr_chan *c)
 		/* Messages stuck on down channels may have somewhere to go now. */
 		atomic_fetch_add(&c->worker->r->up_gen, 1);
 	}
+}
+
+void smsr__chan_tell_state(struct smsr_chan *c)
+{
+	uint8_t st = atomic_load(&c->state);
+
+	if (st != c->told_state)
+		emit_state(c, st, st == SMSR_CHAN_DOWN ? atomic_load(&c->down_reason) : 0);
 }
 
 static uint32_t current_rate(const struct smsr_chan *c)

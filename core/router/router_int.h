@@ -114,6 +114,7 @@ struct smsr_chan {
 	uint64_t dispatch_at; /* when pacing lets the next one go; 0 now */
 	bool resend;	      /* went down: resend what is in flight, by class */
 	bool link_up;	      /* the driver's last word */
+	uint8_t told_state;   /* the state the last CHANNEL event named */
 	int link_reason;      /* why the link is down */
 	struct smsr__health health;
 	uint32_t unanswered, unreported; /* overdue at the last sweep */
@@ -328,6 +329,10 @@ void smsr__chan_resend_unknown(struct smsr__worker *w, struct smsr_chan *c);
 bool smsr__temporary(int status);
 /* Recompute and publish @c's state from operator, link and breaker (channel events). */
 void smsr__chan_publish_state(struct smsr_chan *c);
+/* A CHANNEL event if @c's state is not the one the last event named: the
+ * operator's pause, drain, resume and remove change it from host threads,
+ * and their control request brings the worker here. */
+void smsr__chan_tell_state(struct smsr_chan *c);
 /* Health timers and AIMD increase, each sweep (router_health.c). */
 void smsr__chan_health_tick(struct smsr__worker *w, struct smsr_chan *c);
 /* A submit answer: health, AIMD on throttling (router_health.c). */
