@@ -28,6 +28,7 @@
 
 #include "daemon.h"
 #include "evlog.h"
+#include "rawconn.h"
 #include "smsr.pb-c.h"
 #include "smsr/smsr.h"
 
@@ -35,127 +36,10 @@ static struct smsrd_proc D;
 
 static int dial(void)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	const char *colon = strrchr(D.tcp_addr, ':');
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int fd = raw_dial(D.tcp_addr);
 
-	assert_true(fd >= 0 && colon);
-	sa.sin_port = htons((uint16_t)atoi(colon + 1));
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	assert_true(fd >= 0);
 	return fd;
-}
-
-static void send_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			return; /* the server may have closed: the reader will see it */
-		b += w;
-		n -= (size_t)w;
-	}
-}
-
-static void send_req(int fd, Smsr__V1__Request *req)
-{
-	size_t n = smsr__v1__request__get_packed_size(req);
-	uint8_t *b = malloc(n + 4);
-
-	b[0] = (uint8_t)(n >> 24), b[1] = (uint8_t)(n >> 16), b[2] = (uint8_t)(n >> 8),
-	b[3] = (uint8_t)n;
-	smsr__v1__request__pack(req, b + 4);
-	send_all(fd, b, n + 4);
-	free(b);
-}
-
-/* Read exactly @n bytes within @ms; 0, or -1 on close/timeout. */
-static int read_n(int fd, uint8_t *b, size_t n, int ms)
-{
-	uint64_t end = test_now_ns() + (uint64_t)ms * 1000000u;
-
-	while (n) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int64_t left = (int64_t)(end - test_now_ns()) / 1000000;
-
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return -1;
-		ssize_t r = recv(fd, b, n, 0);
-
-		if (r <= 0)
-			return -1;
-		b += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* The next Response within @ms, or NULL (closed or timeout). */
-static Smsr__V1__Response *read_resp(int fd, int ms)
-{
-	uint8_t h[4], *b;
-	uint32_t n;
-	Smsr__V1__Response *r;
-
-	if (read_n(fd, h, 4, ms))
-		return NULL;
-	n = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
-	b = malloc(n ? n : 1);
-	if (read_n(fd, b, n, ms)) {
-		free(b);
-		return NULL;
-	}
-	r = smsr__v1__response__unpack(NULL, n, b);
-	free(b);
-	assert_non_null(r);
-	return r;
-}
-
-/* The next Response for @call_id (others are dropped), or NULL. */
-static Smsr__V1__Response *wait_call(int fd, uint64_t call_id, int ms)
-{
-	uint64_t end = test_now_ns() + (uint64_t)ms * 1000000u;
-
-	while (test_now_ns() < end) {
-		Smsr__V1__Response *r = read_resp(fd, ms);
-
-		if (!r || r->call_id == call_id)
-			return r;
-		smsr__v1__response__free_unpacked(r, NULL);
-	}
-	return NULL;
-}
-
-static bool closed_by_peer(int fd, int ms)
-{
-	uint8_t b[256];
-	uint64_t end = test_now_ns() + (uint64_t)ms * 1000000u;
-
-	while (test_now_ns() < end) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-
-		if (poll(&p, 1, 100) > 0) {
-			ssize_t r = recv(fd, b, sizeof(b), 0);
-
-			if (r <= 0)
-				return true;
-		}
-	}
-	return false;
-}
-
-static void expect_error(Smsr__V1__Response *r, uint64_t call_id, int code)
-{
-	assert_non_null(r);
-	assert_int_equal(r->call_id, call_id);
-	assert_non_null(r->error);
-	assert_int_equal(r->error->code, code);
-	assert_string_equal(r->error->name, smsr_errname(-code));
-	smsr__v1__response__free_unpacked(r, NULL);
 }
 
 /* A well-behaved client: ping, and a submit that is accepted. */
@@ -171,8 +55,8 @@ static void assert_serves(void)
 	req.call_id = 7;
 	req.body_case = SMSR__V1__REQUEST__BODY_PING;
 	req.ping = &ping;
-	send_req(fd, &req);
-	r = wait_call(fd, 7, 5000);
+	raw_send_req(fd, &req);
+	r = raw_wait_call(fd, 7, 5000);
 	assert_non_null(r);
 	assert_int_equal(r->body_case, SMSR__V1__RESPONSE__BODY_PING);
 	smsr__v1__response__free_unpacked(r, NULL);
@@ -184,8 +68,8 @@ static void assert_serves(void)
 	req.call_id = 8;
 	req.body_case = SMSR__V1__REQUEST__BODY_SUBMIT;
 	req.submit = &sr;
-	send_req(fd, &req);
-	r = wait_call(fd, 8, 5000);
+	raw_send_req(fd, &req);
+	r = raw_wait_call(fd, 8, 5000);
 	assert_non_null(r);
 	assert_int_equal(r->body_case, SMSR__V1__RESPONSE__BODY_SUBMIT);
 	assert_int_equal(r->submit->accepted, 1);
@@ -218,36 +102,36 @@ static void test_bad_frames(void **state)
 	(void)state;
 	/* Length 0: framing is lost, answered on call 0, then closed. */
 	fd = dial();
-	send_all(fd, zero, 4);
-	expect_error(read_resp(fd, 5000), 0, SMSR_EBADFRAME);
-	assert_true(closed_by_peer(fd, 5000));
+	raw_send_all(fd, zero, 4);
+	raw_expect_error(raw_read_resp(fd, 5000), 0, SMSR_EBADFRAME);
+	assert_true(raw_closed_by_peer(fd, 5000));
 	close(fd);
 
 	/* Oversize: answered as soon as the header is in, payload never sent. */
 	fd = dial();
-	send_all(fd, huge, 4);
-	expect_error(read_resp(fd, 5000), 0, SMSR_EFRAMETOOBIG);
-	assert_true(closed_by_peer(fd, 5000));
+	raw_send_all(fd, huge, 4);
+	raw_expect_error(raw_read_resp(fd, 5000), 0, SMSR_EFRAMETOOBIG);
+	assert_true(raw_closed_by_peer(fd, 5000));
 	close(fd);
 
 	/* A frame that is not a Request: answered on call 0, connection stays. */
 	fd = dial();
-	send_all(fd, junk, sizeof(junk));
-	expect_error(read_resp(fd, 5000), 0, SMSR_EBADPROTO);
+	raw_send_all(fd, junk, sizeof(junk));
+	raw_expect_error(raw_read_resp(fd, 5000), 0, SMSR_EBADPROTO);
 	req.call_id = 0; /* reserved */
 	req.body_case = SMSR__V1__REQUEST__BODY_STATS;
 	req.stats = &(Smsr__V1__StatsRequest)SMSR__V1__STATS_REQUEST__INIT;
-	send_req(fd, &req);
-	expect_error(read_resp(fd, 5000), 0, SMSR_EINVAL);
+	raw_send_req(fd, &req);
+	raw_expect_error(raw_read_resp(fd, 5000), 0, SMSR_EINVAL);
 	req.call_id = 5; /* no body: an unknown call */
 	req.body_case = SMSR__V1__REQUEST__BODY__NOT_SET;
-	send_req(fd, &req);
-	expect_error(read_resp(fd, 5000), 5, SMSR_EUNKNOWNCALL);
+	raw_send_req(fd, &req);
+	raw_expect_error(raw_read_resp(fd, 5000), 5, SMSR_EUNKNOWNCALL);
 	req.call_id = 6; /* an empty batch */
 	req.body_case = SMSR__V1__REQUEST__BODY_SUBMIT;
 	req.submit = &(Smsr__V1__SubmitRequest)SMSR__V1__SUBMIT_REQUEST__INIT;
-	send_req(fd, &req);
-	expect_error(read_resp(fd, 5000), 6, SMSR_EINVAL);
+	raw_send_req(fd, &req);
+	raw_expect_error(raw_read_resp(fd, 5000), 6, SMSR_EINVAL);
 	close(fd);
 	assert_serves();
 }
@@ -272,8 +156,8 @@ static void test_oversize_batch_and_values(void **state)
 	req.call_id = 1;
 	req.body_case = SMSR__V1__REQUEST__BODY_SUBMIT;
 	req.submit = &sr;
-	send_req(fd, &req);
-	expect_error(wait_call(fd, 1, 5000), 1, SMSR_EINVAL);
+	raw_send_req(fd, &req);
+	raw_expect_error(raw_wait_call(fd, 1, 5000), 1, SMSR_EINVAL);
 
 	/* Out-of-range values fail per message, with their reasons. */
 	m[0].cls = 9;
@@ -282,8 +166,8 @@ static void test_oversize_batch_and_values(void **state)
 	m[3].text = "";
 	sr.n_messages = 5;
 	req.call_id = 2;
-	send_req(fd, &req);
-	r = wait_call(fd, 2, 5000);
+	raw_send_req(fd, &req);
+	r = raw_wait_call(fd, 2, 5000);
 	assert_non_null(r);
 	assert_int_equal(r->submit->n_results, 5);
 	assert_int_equal(r->submit->results[0]->status, SMSR_EBADCLASS);
@@ -319,7 +203,7 @@ static void test_random_bytes(void **state)
 			buf[2] = (uint8_t)((n - 4) >> 8);
 			buf[3] = (uint8_t)(n - 4);
 		}
-		send_all(fd, buf, n);
+		raw_send_all(fd, buf, n);
 		if (conn % 2)
 			shutdown(fd, SHUT_WR); /* and a truncated stream */
 		close(fd);
@@ -348,8 +232,8 @@ static void test_slow_subscriber(void **state)
 	req.call_id = 1;
 	req.body_case = SMSR__V1__REQUEST__BODY_SUBSCRIBE;
 	req.subscribe = &sub;
-	send_req(slow, &req);
-	r = wait_call(slow, 1, 5000);
+	raw_send_req(slow, &req);
+	r = raw_wait_call(slow, 1, 5000);
 	assert_non_null(r);
 	assert_int_equal(r->subscribe->queue_limit, 16);
 	smsr__v1__response__free_unpacked(r, NULL);
@@ -366,8 +250,8 @@ static void test_slow_subscriber(void **state)
 	req.submit = &sr;
 	for (int k = 0; k < 20; k++) {
 		req.call_id = 100 + (uint64_t)k;
-		send_req(fast, &req);
-		r = wait_call(fast, req.call_id, 5000);
+		raw_send_req(fast, &req);
+		r = raw_wait_call(fast, req.call_id, 5000);
 		assert_non_null(r); /* answered although the subscriber is stuck */
 		accepted += r->submit->accepted;
 		smsr__v1__response__free_unpacked(r, NULL);
@@ -376,7 +260,7 @@ static void test_slow_subscriber(void **state)
 	sleep_ms(300);
 	/* Now read the stream: an overflow marker must tell of the gap. */
 	for (int i = 0; i < 100000 && !dropped; i++) {
-		r = read_resp(slow, 3000);
+		r = raw_read_resp(slow, 3000);
 		if (!r)
 			break;
 		if (r->body_case == SMSR__V1__RESPONSE__BODY_EVENT &&
@@ -416,8 +300,8 @@ static void test_graceful_stop(void **state)
 	req.call_id = 1;
 	req.body_case = SMSR__V1__REQUEST__BODY_SUBSCRIBE;
 	req.subscribe = &sub;
-	send_req(fd, &req);
-	r = wait_call(fd, 1, 5000);
+	raw_send_req(fd, &req);
+	r = raw_wait_call(fd, 1, 5000);
 	assert_non_null(r);
 	smsr__v1__response__free_unpacked(r, NULL);
 
@@ -433,12 +317,12 @@ static void test_graceful_stop(void **state)
 	req.submit = &sr;
 	for (int k = 0; k < 10; k++) {
 		req.call_id = 10 + (uint64_t)k;
-		send_req(fd, &req);
+		raw_send_req(fd, &req);
 	}
 	kill(D.pid, SIGTERM);
 	/* Read until the server closes: answers, events, the notices. */
 	for (;;) {
-		r = read_resp(fd, 15000);
+		r = raw_read_resp(fd, 15000);
 		if (!r)
 			break;
 		if (r->body_case == SMSR__V1__RESPONSE__BODY_SUBMIT) {
