@@ -68,7 +68,12 @@ extern "C" {
 	X(SMSR_ESHUTDOWN, 1107, "shutting_down", "the server is shutting down")                    \
 	X(SMSR_EINTERNAL, 1108, "internal", "unexpected server-side failure")                      \
 	X(SMSR_ECONNLOST, 1109, "connection_lost",                                                 \
-	  "the connection to the server failed or was closed (client side)")
+	  "the connection to the server failed or was closed (client side)")                       \
+	X(SMSR_ENULBYTE, 1110, "nul_in_string", "a string field holds a NUL byte")                 \
+	X(SMSR_ETOOCOMPLEX, 1111, "request_too_complex",                                           \
+	  "the request has more elements, unknown fields or nesting than the server decodes")      \
+	X(SMSR_ECONNTIMEOUT, 1112, "connection_timeout",                                           \
+	  "the connection was closed: no auth, no complete frame or no call in time")
 
 enum smsr_error {
 #define SMSR__ERR_ENUM(sym, code, name, desc) sym = code,

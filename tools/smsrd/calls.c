@@ -263,10 +263,25 @@ static void call_status(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 
 void srv_call(struct srv *s, struct conn *c, const uint8_t *payload, size_t len)
 {
-	Smsr__V1__Request *req = smsr__v1__request__unpack(&s->ar.pa, len, payload);
+	struct pb_limits lim = {.max_repeat = s->o.max_batch > 1024 ? s->o.max_batch : 1024};
+	Smsr__V1__Request *req;
+	uint64_t call_id;
+	char why[160];
 	bool needs_admin;
+	int rc;
 
 	s->stats.calls++;
+	/* Nothing is unpacked that would cost more than its bytes, or whose
+	 * strings a NUL would cut short. */
+	rc = pb_check_request(payload, len, &lim, &call_id, why, sizeof(why));
+	if (rc < 0) {
+		s->stats.protocol_errors++;
+		conn_reply_error(s, c, call_id, -rc, why);
+		if (!c->authed)
+			conn_close(s, c);
+		return;
+	}
+	req = smsr__v1__request__unpack(&s->ar.pa, len, payload);
 	if (!req) {
 		s->stats.protocol_errors++;
 		conn_reply_error(s, c, 0, SMSR_EBADPROTO, "the payload is not a valid Request");

@@ -41,7 +41,9 @@ static void lost_framing(struct srv *s, struct conn *c, int rc)
 	s->stats.protocol_errors++;
 	conn_reply_error(s, c, 0, -rc,
 			 rc == -SMSR_EBADFRAME ? "frame header announces length 0"
-					       : "frame header announces more than max_frame");
+			 : c->authed	       ? "frame header announces more than max_frame"
+					       : "frame header announces more than the 512 bytes "
+						 "allowed before auth");
 	c->in.len = 0;
 	conn_close(s, c);
 }
@@ -52,9 +54,11 @@ static size_t take_frames(struct srv *s, struct conn *c, const uint8_t *data, si
 	size_t used = 0;
 
 	while (!c->closing && !c->paused) {
+		/* Unauthenticated, a peer may send small frames only (auth, ping). */
+		size_t max = c->authed ? s->o.max_frame : SMSRD_PREAUTH_FRAME;
 		const uint8_t *payload;
 		uint32_t plen;
-		int rc = smsr__frame_next(data + used, len - used, s->o.max_frame, &payload, &plen);
+		int rc = smsr__frame_next(data + used, len - used, max, &payload, &plen);
 
 		if (rc == -EAGAIN)
 			break;
@@ -62,6 +66,7 @@ static size_t take_frames(struct srv *s, struct conn *c, const uint8_t *data, si
 			lost_framing(s, c, rc);
 			return len;
 		}
+		c->last_call_ns = smsr_now_ns();
 		srv_call(s, c, payload, plen);
 		used += (size_t)rc;
 		/* Back-pressure: stop taking calls while the answers wait. */
@@ -71,6 +76,14 @@ static size_t take_frames(struct srv *s, struct conn *c, const uint8_t *data, si
 	return used;
 }
 
+/* Input buffers are counted against smsrd.input_budget by capacity;
+ * one that held a big frame is given back once it is empty. */
+void conn_in_release(struct srv *s, struct conn *c)
+{
+	s->in_held -= c->in.cap;
+	buf_free(&c->in);
+}
+
 void conn_process(struct srv *s, struct conn *c)
 {
 	size_t used;
@@ -78,21 +91,39 @@ void conn_process(struct srv *s, struct conn *c)
 	if (!c->in.len)
 		return;
 	used = take_frames(s, c, c->in.p, c->in.len);
-	if (used && used < c->in.len)
+	if (used && used < c->in.len) {
 		memmove(c->in.p, c->in.p + used, c->in.len - used);
+		c->partial_ns = smsr_now_ns(); /* the next frame began */
+	}
 	c->in.len -= used;
+	if (!c->in.len)
+		c->partial_ns = 0;
+	if (!c->in.len && c->in.cap > 65536)
+		conn_in_release(s, c);
 }
 
 void conn_input(struct srv *s, struct conn *c, const uint8_t *data, size_t len)
 {
-	size_t used = 0;
+	size_t used = 0, cap = c->in.cap;
 
 	if (!c->in.len) /* the common case: frames straight from the receive buffer */
 		used = take_frames(s, c, data, len);
 	if (used == len || c->closing)
 		return;
+	if (!c->in.len)
+		c->partial_ns = smsr_now_ns();
 	if (buf_reserve(&c->in, len - used)) {
 		conn_reply_error(s, c, 0, SMSR_ENOMEM, "out of memory");
+		conn_close(s, c);
+		return;
+	}
+	s->in_held += c->in.cap - cap;
+	if (s->in_held > (size_t)s->o.input_budget_mb << 20) {
+		/* Unfinished frames of all connections hold the budget: this one
+		 * goes (slow senders are closed by frame_timeout meanwhile). */
+		conn_reply_error(s, c, 0, SMSR_EBUSY,
+				 "the server's input budget is spent (smsrd.input_budget)");
+		conn_in_release(s, c);
 		conn_close(s, c);
 		return;
 	}

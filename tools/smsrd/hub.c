@@ -266,10 +266,12 @@ void event_to_pb(struct srv *s, struct arena *a, const struct smsr_event *ev, ui
 		pb->reason = pb_str(smsr_errname(ev->reason));
 	}
 	pb->op_code = ev->op_code;
-	pb->carrier_msgid = pb_str(ev->carrier_msgid ? ev->carrier_msgid : "");
-	pb->client_ref = pb_str(ev->client_ref ? ev->client_ref : "");
-	pb->tags = pb_str(ev->tags ? ev->tags : "");
-	pb->recipient = pb_str(ev->recipient ? ev->recipient : "");
+	/* A rejected message's fields are the client's raw input: what is
+	 * not valid UTF-8 goes out empty (PROTOCOL.md, section 8). */
+	pb->carrier_msgid = pb_utf8(ev->carrier_msgid);
+	pb->client_ref = pb_utf8(ev->client_ref);
+	pb->tags = pb_utf8(ev->tags);
+	pb->recipient = pb_utf8(ev->recipient);
 	if (ev->type == SMSR_EV_CHANNEL)
 		pb->channel_state = (Smsr__V1__ChannelState)ev->chan_state;
 	(void)a;

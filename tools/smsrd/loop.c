@@ -57,50 +57,133 @@ static struct io_uring_sqe *get_sqe(struct srv *s)
 }
 
 /* --- listeners ------------------------------------------------------------ */
+/* "host:port", "[v6]:port" or "localhost:port" into @sa; -1 if not numeric. */
+static int parse_listen(const char *spec, struct sockaddr_storage *sa, socklen_t *len)
+{
+	char host[64];
+	const char *colon = strrchr(spec, ':');
+	size_t hl = colon ? (size_t)(colon - spec) : 0;
+	char *end;
+	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+
+	if (!colon || !colon[1] || *end || port > 65535 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	memset(sa, 0, sizeof(*sa));
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+
+		host[hl - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -1;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((uint16_t)port);
+	*len = sizeof(*s4);
+	return inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1", &s4->sin_addr) ==
+		       1
+		   ? 0
+		   : -1;
+}
+
 static int listen_tcp(struct srv *s)
 {
-	char host[40], *colon;
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
+	struct sockaddr_storage sa;
+	socklen_t sl;
+	char host[INET6_ADDRSTRLEN];
 	int fd, one = 1;
+	bool v6;
 
-	if (strlen(s->o.tcp) >= sizeof(host)) {
-		fprintf(stderr, "smsrd: --tcp %s: too long\n", s->o.tcp);
+	if (parse_listen(s->o.tcp, &sa, &sl)) {
+		fprintf(stderr,
+			"smsrd: --tcp %s: want IPv4:PORT, [IPv6]:PORT or localhost:PORT "
+			"(numeric; port 0-65535)\n",
+			s->o.tcp);
 		return -1;
 	}
-	memcpy(host, s->o.tcp, strlen(s->o.tcp) + 1);
-	colon = strrchr(host, ':');
-	if (!colon) {
-		fprintf(stderr, "smsrd: --tcp %s: want host:port\n", s->o.tcp);
-		return -1;
-	}
-	*colon = '\0';
-	if (inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1", &sa.sin_addr) != 1) {
-		fprintf(stderr, "smsrd: --tcp %s: not an IPv4 address\n", s->o.tcp);
-		return -1;
-	}
-	sa.sin_port = htons((uint16_t)atoi(colon + 1));
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	v6 = sa.ss_family == AF_INET6;
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1024)) {
+	if (v6) /* [::]:PORT means IPv6 only; listen on 0.0.0.0 separately for v4 */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sl) || listen(fd, 1024)) {
 		fprintf(stderr, "smsrd: tcp %s: %s\n", s->o.tcp, strerror(errno));
 		close(fd);
 		return -1;
 	}
+	sl = sizeof(sa);
 	getsockname(fd, (struct sockaddr *)&sa, &sl);
-	snprintf(s->o.tcp, sizeof(s->o.tcp), "%s:%u", host, ntohs(sa.sin_port));
+	if (v6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(s->o.tcp, sizeof(s->o.tcp), "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(s->o.tcp, sizeof(s->o.tcp), "%s:%u", host, ntohs(s4->sin_port));
+	}
 	s->tcp_fd = fd;
 	return 0;
+}
+
+/*
+ * What is at the socket path before we bind: nothing, or a stale socket
+ * (nobody accepts on it: removed), else a refusal — a live socket is
+ * another server's, and anything that is not a socket is not ours to
+ * delete.
+ */
+static int clear_unix_path(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "smsrd: unix %s: exists and is not a socket; not touching it\n",
+			sa->sun_path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (rc == 0) {
+		fprintf(stderr,
+			"smsrd: unix %s: another server is listening there (a second smsrd?); "
+			"stop it or choose another --unix path\n",
+			sa->sun_path);
+		return -EADDRINUSE;
+	}
+	if (errno != ECONNREFUSED) {
+		fprintf(stderr, "smsrd: unix %s: cannot tell whether it is in use: %s\n",
+			sa->sun_path, strerror(errno));
+		return -errno;
+	}
+	return unlink(sa->sun_path) < 0 && errno != ENOENT ? -errno : 0; /* stale */
 }
 
 static int listen_unix(struct srv *s)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char dir[sizeof(s->o.unix_path)], *slash;
+	struct stat st;
 	int fd;
 
+	if (strlen(s->o.unix_path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "smsrd: unix %s: path too long\n", s->o.unix_path);
+		return -1;
+	}
 	snprintf(dir, sizeof(dir), "%s", s->o.unix_path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -108,10 +191,11 @@ static int listen_unix(struct srv *s)
 		mkdir(dir, 0750); /* ours if we create it; an existing one is left as is */
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->o.unix_path);
+	if (clear_unix_path(&sa) < 0)
+		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	unlink(sa.sun_path); /* a stale socket of a previous run */
 	/* Not world-writable: owner and group only, from the start. */
 	mode_t old = umask(0117);
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
@@ -121,6 +205,10 @@ static int listen_unix(struct srv *s)
 		fprintf(stderr, "smsrd: unix %s: %s\n", s->o.unix_path, strerror(errno));
 		close(fd);
 		return -1;
+	}
+	if (stat(sa.sun_path, &st) == 0) {
+		s->unix_ino = st.st_ino;
+		s->unix_dev = st.st_dev;
 	}
 	s->unix_fd = fd;
 	return 0;
@@ -268,7 +356,14 @@ static void new_conn(struct srv *s, int fd, bool is_unix)
 	uint32_t i;
 	int one = 1;
 
-	if (s->stopping || s->nconns >= s->o.max_conns) {
+	/* The last unix_reserve slots are the Unix socket's (when it is on):
+	 * an operator on the host can always get in, whatever TCP holds. */
+	uint32_t reserve = s->unix_fd < 0			? 0
+			   : s->o.unix_reserve < s->o.max_conns ? s->o.unix_reserve
+								: s->o.max_conns - 1;
+
+	if (s->stopping || s->nconns >= s->o.max_conns ||
+	    (!is_unix && s->nconns_tcp + reserve >= s->o.max_conns)) {
 		/* Over the limit: say so once, then close. */
 		uint8_t frame[64];
 		Smsr__V1__Response resp = SMSR__V1__RESPONSE__INIT;
@@ -317,8 +412,10 @@ static void new_conn(struct srv *s, int fd, bool is_unix)
 	c->admin = c->authed;
 	if (!is_unix)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->opened_ns = c->last_call_ns = smsr_now_ns();
 	s->conns[i] = c;
 	s->nconns++;
+	s->nconns_tcp += !is_unix;
 	s->stats.conns_total++;
 	arm_recv(s, c);
 }
@@ -329,7 +426,8 @@ static void free_conn(struct srv *s, struct conn *c)
 	close(c->fd);
 	s->conns[c->idx] = NULL;
 	s->nconns--;
-	buf_free(&c->in);
+	s->nconns_tcp -= !c->is_unix;
+	conn_in_release(s, c);
 	buf_free(&c->out);
 	buf_free(&c->wr);
 	free(c);
@@ -515,6 +613,45 @@ static void on_cqe(struct srv *s, struct io_uring_cqe *cqe)
 	}
 }
 
+/* --- timeouts ------------------------------------------------------------- */
+static void time_out(struct srv *s, struct conn *c, const char *what, uint32_t limit,
+		     const char *unit)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "%s within %u %s: closing", what, limit, unit);
+	conn_reply_error(s, c, 0, SMSR_ECONNTIMEOUT, msg);
+	if (c->in.len)
+		conn_in_release(s, c);
+	conn_close(s, c);
+}
+
+/*
+ * Close the connections past a deadline: not authenticated in
+ * auth_timeout (tokens on), a frame begun and not finished in
+ * frame_timeout (slow senders), no call and no subscription for
+ * idle_timeout. Each gets one error frame, connection_timeout, first.
+ */
+static void reap(struct srv *s, uint64_t now)
+{
+	uint64_t auth = (uint64_t)s->o.auth_timeout_ms * SMSRD_MS;
+	uint64_t frame = (uint64_t)s->o.frame_timeout_ms * SMSRD_MS;
+	uint64_t idle = (uint64_t)s->o.idle_timeout_s * SMSRD_S;
+
+	for (uint32_t i = 0; i < s->conns_cap; i++) {
+		struct conn *c = s->conns[i];
+
+		if (!c || c->closing || c->dead)
+			continue;
+		if (!c->authed && now - c->opened_ns > auth)
+			time_out(s, c, "no auth call", s->o.auth_timeout_ms, "ms");
+		else if (c->partial_ns && now - c->partial_ns > frame)
+			time_out(s, c, "a frame not completed", s->o.frame_timeout_ms, "ms");
+		else if (idle && !c->nsubs && !backlog(c) && now - c->last_call_ns > idle)
+			time_out(s, c, "no call", s->o.idle_timeout_s, "s");
+	}
+}
+
 /* --- stopping ------------------------------------------------------------- */
 static void close_listeners(struct srv *s)
 {
@@ -524,9 +661,14 @@ static void close_listeners(struct srv *s)
 		s->tcp_fd = -1;
 	}
 	if (s->unix_fd >= 0) {
+		struct stat st;
+
 		close(s->unix_fd);
 		s->unix_fd = -1;
-		unlink(s->o.unix_path);
+		/* Only our own socket: never one another server put there since. */
+		if (stat(s->o.unix_path, &st) == 0 && st.st_ino == s->unix_ino &&
+		    st.st_dev == s->unix_dev)
+			unlink(s->o.unix_path);
 	}
 }
 
@@ -612,6 +754,10 @@ int srv_run(struct srv *s)
 		if (s->st)
 			status_store_link(s->st); /* no msgid lookup has much left to link */
 		now = smsr_now_ns();
+		if (now >= s->next_reap_ns) {
+			reap(s, now);
+			s->next_reap_ns = now + 100 * SMSRD_MS;
+		}
 		for (uint32_t i = 0; i < s->conns_cap; i++) {
 			struct conn *c = s->conns[i];
 

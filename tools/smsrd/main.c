@@ -3,7 +3,9 @@
  * smsrd: options, configuration, start and stop. See smsrd.h for the design
  * and proto/PROTOCOL.md for the protocol; `smsrd --help` for the options.
  */
+#include <errno.h>
 #include <libconfig.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +29,16 @@ static const char usage[] =
     "                         and replay it at start (default: in memory only)\n"
     "  --token T              a client token (repeatable); tokens turn auth on\n"
     "  --admin-token T        an admin token (repeatable)\n"
-    "  --max-connections N    (default 1024)\n"
-    "  --max-frame N          bytes of payload per frame (default 1048576)\n"
-    "  --max-calls N          calls in flight per connection (default 1024)\n"
-    "  --max-batch N          messages per submit (default 1000)\n"
+    "  --max-connections N    1..65536 (default 1024), Unix clients included\n"
+    "  --unix-reserve N       of those, slots only the Unix socket may take (default 8)\n"
+    "  --max-frame N          bytes of payload per frame, 4096..67108864 (default 1048576)\n"
+    "  --max-calls N          calls in flight per connection, 1..65536 (default 1024)\n"
+    "  --max-batch N          messages per submit, 1..100000 (default 1000)\n"
+    "  --auth-timeout MS      to authenticate when tokens are on (default 5000)\n"
+    "  --frame-timeout MS     to finish a frame once begun (default 10000)\n"
+    "  --idle-timeout S       no call and no subscription: closed (default 600; 0 never)\n"
+    "  --input-budget MB      unframed input of all connections (default 256)\n"
+    "  (every smsrd.KEY number of the config file is --KEY too; docs/config.md)\n"
     "  -q, --quiet            log errors only\n"
     "SIGTERM or SIGINT: stop accepting, finish what is queued (up to 5 s), stop.\n"
     "SIGHUP: re-read the configuration file (channels, routes; rejected whole if bad).\n";
@@ -56,6 +64,11 @@ static void defaults(struct smsrd_opts *o)
 	o->sub_queue = SMSRD_SUBQ_DEFAULT;
 	o->status_max = 262144;
 	o->status_retention_s = 3600;
+	o->unix_reserve = 8;
+	o->auth_timeout_ms = 5000;
+	o->frame_timeout_ms = 10000;
+	o->idle_timeout_s = 600;
+	o->input_budget_mb = 256;
 }
 
 static int add_token(char **list, unsigned *n, const char *t)
@@ -68,18 +81,81 @@ static int add_token(char **list, unsigned *n, const char *t)
 	return 0;
 }
 
-static int cfg_uint(config_setting_t *g, const char *key, uint32_t *out, uint32_t lo, uint32_t hi)
-{
-	int v;
+/*
+ * The daemon's numeric limits: one table for the config file (smsrd.KEY)
+ * and the command line (--KEY with '-' for '_'), so both check the same
+ * ranges.
+ */
+struct limit {
+	const char *key;
+	size_t off; /* of the uint32_t in struct smsrd_opts */
+	uint32_t lo, hi;
+};
 
-	if (!config_setting_lookup_int(g, key, &v))
-		return 0;
-	if (v < (int)lo || (uint32_t)v > hi) {
-		fprintf(stderr, "smsrd: smsrd.%s: %d is out of range %u..%u\n", key, v, lo, hi);
+#define LIMIT(key, field, lo, hi)                               \
+	{                                                       \
+		key, offsetof(struct smsrd_opts, field), lo, hi \
+	}
+static const struct limit limits[] = {
+    LIMIT("max_connections", max_conns, 1, 65536),
+    LIMIT("max_frame", max_frame, 4096, 64u << 20),
+    LIMIT("max_calls", max_calls, 1, 65536),
+    LIMIT("max_batch", max_batch, 1, 100000),
+    LIMIT("max_subscriptions", max_subs, 0, 1024),
+    LIMIT("subscription_queue", sub_queue, 16, SMSRD_SUBQ_MAX),
+    LIMIT("status_messages", status_max, 0, 1u << 26),
+    LIMIT("status_retention", status_retention_s, 0, 30 * 86400),
+    LIMIT("unix_reserve", unix_reserve, 0, 1024),
+    LIMIT("auth_timeout", auth_timeout_ms, 100, 600000),
+    LIMIT("frame_timeout", frame_timeout_ms, 100, 600000),
+    LIMIT("idle_timeout", idle_timeout_s, 0, 7 * 86400),
+    LIMIT("input_budget", input_budget_mb, 1, 65536),
+};
+
+static const struct limit *limit_find(const char *key)
+{
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (!strcmp(limits[i].key, key))
+			return &limits[i];
+	return NULL;
+}
+
+/* Set @l from @v (@where names it in the message). 0, or -1 said on stderr. */
+static int limit_set(struct smsrd_opts *o, const struct limit *l, long long v, const char *where)
+{
+	if (v < (long long)l->lo || v > (long long)l->hi) {
+		fprintf(stderr, "smsrd: %s: %lld is out of range %u..%u\n", where, v, l->lo, l->hi);
 		return -1;
 	}
-	*out = (uint32_t)v;
+	*(uint32_t *)((char *)o + l->off) = (uint32_t)v;
 	return 0;
+}
+
+/* --max-frame N and the like: the table's key with '-' for '_'. */
+static const struct limit *limit_flag(const char *flag)
+{
+	char key[40];
+	size_t n = strlen(flag);
+
+	if (n < 3 || n - 2 >= sizeof(key) || flag[0] != '-' || flag[1] != '-')
+		return NULL;
+	for (size_t i = 2; i <= n; i++)
+		key[i - 2] = flag[i] == '-' ? '_' : flag[i];
+	return limit_find(key);
+}
+
+static int limit_arg(struct smsrd_opts *o, const struct limit *l, const char *flag, const char *v)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (!*v || *end || errno) {
+		fprintf(stderr, "smsrd: %s: '%s' is not a number\n", flag, v);
+		return -1;
+	}
+	return limit_set(o, l, n, flag);
 }
 
 static int cfg_tokens(config_setting_t *g, const char *key, char **list, unsigned *n)
@@ -98,20 +174,8 @@ static int cfg_tokens(config_setting_t *g, const char *key, char **list, unsigne
 /* The daemon's own section, "smsrd { ... }", of the configuration file. */
 static int load_daemon_cfg(struct smsrd_opts *o, const char *path)
 {
-	static const char *const keys[] = {"listen_tcp",
-					   "listen_unix",
-					   "tokens",
-					   "admin_tokens",
-					   "max_connections",
-					   "max_frame",
-					   "max_calls",
-					   "max_batch",
-					   "max_subscriptions",
-					   "subscription_queue",
-					   "status_messages",
-					   "status_retention",
-					   "optout_file",
-					   NULL};
+	static const char *const keys[] = {"listen_tcp",   "listen_unix", "tokens",
+					   "admin_tokens", "optout_file", NULL};
 	config_t cf;
 	config_setting_t *g;
 	const char *str;
@@ -133,7 +197,7 @@ static int load_daemon_cfg(struct smsrd_opts *o, const char *path)
 
 		while (keys[k] && strcmp(keys[k], name))
 			k++;
-		if (!keys[k]) {
+		if (!keys[k] && !limit_find(name)) {
 			fprintf(stderr, "smsrd: %s: line %d: smsrd.%s: unknown setting\n", path,
 				config_setting_source_line(config_setting_get_elem(g, (unsigned)i)),
 				name);
@@ -147,16 +211,18 @@ static int load_daemon_cfg(struct smsrd_opts *o, const char *path)
 	if (config_setting_lookup_string(g, "optout_file", &str))
 		snprintf(o->optout_file, sizeof(o->optout_file), "%s", str);
 	if (cfg_tokens(g, "tokens", o->tokens, &o->ntokens) ||
-	    cfg_tokens(g, "admin_tokens", o->admin_tokens, &o->nadmin) ||
-	    cfg_uint(g, "max_connections", &o->max_conns, 1, 65536) ||
-	    cfg_uint(g, "max_frame", &o->max_frame, 4096, 64u << 20) ||
-	    cfg_uint(g, "max_calls", &o->max_calls, 1, 65536) ||
-	    cfg_uint(g, "max_batch", &o->max_batch, 1, 100000) ||
-	    cfg_uint(g, "max_subscriptions", &o->max_subs, 0, 1024) ||
-	    cfg_uint(g, "subscription_queue", &o->sub_queue, 16, SMSRD_SUBQ_MAX) ||
-	    cfg_uint(g, "status_messages", &o->status_max, 0, 1u << 26) ||
-	    cfg_uint(g, "status_retention", &o->status_retention_s, 0, 30 * 86400))
+	    cfg_tokens(g, "admin_tokens", o->admin_tokens, &o->nadmin))
 		goto out;
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		long long v;
+		char where[300];
+
+		if (!config_setting_lookup_int64(g, limits[i].key, &v))
+			continue;
+		snprintf(where, sizeof(where), "%s: smsrd.%s", path, limits[i].key);
+		if (limit_set(o, &limits[i], v, where))
+			goto out;
+	}
 	rc = 0;
 out:
 	config_destroy(&cf);
@@ -200,23 +266,13 @@ static int parse_args(struct smsrd_opts *o, int argc, char **argv, const char **
 		} else if (!strcmp(a, "--admin-token")) {
 			if (add_token(o->admin_tokens, &o->nadmin, v))
 				return -1;
-		} else if (!strcmp(a, "--max-connections"))
-			o->max_conns = (uint32_t)strtoul(v, NULL, 10);
-		else if (!strcmp(a, "--max-frame"))
-			o->max_frame = (uint32_t)strtoul(v, NULL, 10);
-		else if (!strcmp(a, "--max-calls"))
-			o->max_calls = (uint32_t)strtoul(v, NULL, 10);
-		else if (!strcmp(a, "--max-batch"))
-			o->max_batch = (uint32_t)strtoul(v, NULL, 10);
-		else {
+		} else if (limit_flag(a)) {
+			if (limit_arg(o, limit_flag(a), a, v))
+				return -1;
+		} else {
 			fprintf(stderr, "smsrd: unknown option %s\n%s", a, usage);
 			return -1;
 		}
-	}
-	if (o->max_frame < 4096 || o->max_calls < 1 || o->max_conns < 1 || o->max_batch < 1) {
-		fprintf(stderr,
-			"smsrd: a limit is out of range (max-frame >= 4096, others >= 1)\n");
-		return -1;
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "smsr.pb-c.h"
 #include "smsr/smsr.h"
@@ -32,6 +33,9 @@
 #define SMSRD_SUBQ_MAX	   262144u
 #define SMSRD_OUT_HIGH	   (4u << 20) /* output backlog: stop reading above */
 #define SMSRD_PING_MAX	   64u
+/* Before auth (tokens on): frames over this are refused and the
+ * connection closed, so an unauthenticated peer costs almost nothing. */
+#define SMSRD_PREAUTH_FRAME 512u
 
 struct smsrd_opts {
 	char tcp[64];	     /* "host:port", "" when off */
@@ -43,7 +47,12 @@ struct smsrd_opts {
 	uint32_t sub_queue; /* default subscription queue */
 	uint32_t status_max;
 	uint32_t status_retention_s;
-	char optout_file[256]; /* "" : the opt-out list lives in memory only */
+	uint32_t unix_reserve;	   /* connection slots only Unix clients may take */
+	uint32_t auth_timeout_ms;  /* to authenticate, when tokens are on */
+	uint32_t frame_timeout_ms; /* to finish a frame once its first byte came */
+	uint32_t idle_timeout_s;   /* no call, no subscription: closed after; 0 never */
+	uint32_t input_budget_mb;  /* unframed input held, all connections together */
+	char optout_file[256];	   /* "" : the opt-out list lives in memory only */
 	bool quiet;
 };
 
@@ -95,8 +104,10 @@ struct conn {
 	bool recv_armed, send_busy, closing, dead;
 	bool paused; /* not reading: back-pressure */
 	bool authed, admin;
-	uint64_t resume_ns; /* paused for router busy: retry then */
-	unsigned calls;	    /* in flight, incl. subscriptions */
+	uint64_t resume_ns;		  /* paused for router busy: retry then */
+	uint64_t opened_ns, last_call_ns; /* accepted; last complete frame */
+	uint64_t partial_ns;		  /* when the unfinished frame in @in began */
+	unsigned calls;			  /* in flight, incl. subscriptions */
 	unsigned nsubs;
 	struct buf in;	/* bytes not yet framed */
 	struct buf out; /* responses not yet handed to send */
@@ -136,6 +147,11 @@ struct srv {
 	int nchans;
 	const char *cfg_path; /* NULL: the embedded default */
 	int optout_fd;	      /* the opt-out log, -1 when none */
+	size_t in_held;	      /* bytes of all connections' input buffers */
+	uint32_t nconns_tcp;
+	uint64_t next_reap_ns; /* next look for connections past a timeout */
+	ino_t unix_ino;	       /* our socket at unix_path, to remove only that */
+	dev_t unix_dev;
 };
 
 /* admin.c */
@@ -159,11 +175,30 @@ int buf_reserve(struct buf *b, size_t more);
 void buf_free(struct buf *b);
 void conn_input(struct srv *s, struct conn *c, const uint8_t *data, size_t len);
 void conn_process(struct srv *s, struct conn *c);
+void conn_in_release(struct srv *s, struct conn *c);
 int conn_reply(struct srv *s, struct conn *c, Smsr__V1__Response *resp);
 int conn_reply_error(struct srv *s, struct conn *c, uint64_t call_id, int code, const char *msg);
 
 /* calls.c */
 void srv_call(struct srv *s, struct conn *c, const uint8_t *payload, size_t len);
+
+/* --- pb_check.c: a Request's bytes checked before they are unpacked --- */
+struct pb_limits {
+	uint32_t max_repeat; /* elements of one repeated field */
+};
+/*
+ * Walk the serialized Request in @p (@len bytes, borrowed) without
+ * allocating: 0 if protobuf-c may unpack it, else the reason in @why and
+ * -SMSR_ENULBYTE (a NUL inside a string field), -SMSR_ETOOCOMPLEX (a
+ * repeated field over @lim, too many unknown fields, nesting) or
+ * -SMSR_EBADPROTO (malformed). *@call_id is the call id
+ * when the walk reached it, else 0. Pure, O(@len).
+ */
+int pb_check_request(const uint8_t *p, size_t len, const struct pb_limits *lim, uint64_t *call_id,
+		     char *why, size_t whylen);
+/* @s for a protobuf string field if it is valid UTF-8, else "" (never
+ * NULL): standard parsers refuse a whole frame for one bad string. */
+char *pb_utf8(const char *s);
 void srv_fill_info(struct srv *s, Smsr__V1__ServerInfo *info);
 uint64_t srv_wall_ns(struct srv *s, uint64_t mono_ns);
 
