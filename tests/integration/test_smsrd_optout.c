@@ -63,6 +63,7 @@ static unsigned submit_promo(struct smsr_client *c, const char *to)
 	struct smsr_result res;
 
 	assert_true(smsr_client_submit(c, &m, 1, &res, CALL_MS) >= 0);
+	assert_int_equal(res.cls, SMSR_CLASS_MARKETING); /* rejected or not: the class is known */
 	return (unsigned)-res.status;
 }
 

@@ -255,12 +255,12 @@ static void result_from_pb(struct smsr_result *res, const Smsr__V1__SubmitResult
 {
 	memset(res, 0, sizeof(*res));
 	res->channel = -1; /* the wire names the channel, not its index */
+	res->cls = (uint8_t)r->cls; /* also on a rejection, once classified */
 	if (r->status) {
 		res->status = r->status > INT32_MAX ? -SMSR_EINTERNAL : -(int)r->status;
 		return;
 	}
 	res->id = r->id;
-	res->cls = (uint8_t)r->cls;
 	res->carrier = (uint8_t)r->carrier;
 	res->segments = r->segments > UINT8_MAX ? UINT8_MAX : (uint8_t)r->segments;
 }

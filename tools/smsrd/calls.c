@@ -140,9 +140,10 @@ static void call_submit(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	for (size_t i = 0; i < n; i++) {
 		smsr__v1__submit_result__init(&pr[i]);
 		pp[i] = &pr[i];
+		/* Known once classified, also when then rejected (opted_out, busy). */
+		pr[i].cls = (Smsr__V1__MessageClass)res[i].cls;
 		if (res[i].status == 0) {
 			pr[i].id = res[i].id;
-			pr[i].cls = (Smsr__V1__MessageClass)res[i].cls;
 			pr[i].carrier = (Smsr__V1__Carrier)res[i].carrier;
 			pr[i].segments = res[i].segments;
 			if (res[i].channel >= 0 && res[i].channel < s->nchans)

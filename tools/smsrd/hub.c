@@ -378,9 +378,11 @@ static int parse_filters(struct srv *s, Smsr__V1__SubscribeRequest *r, struct su
 		return -SMSR_EINVAL;
 	}
 	strcpy(sb->ref_prefix, r->client_ref_prefix);
+	if (r->queue_limit > SMSRD_SUBQ_MAX) { /* out of range: refused, as status limit is */
+		*why = "queue_limit over 262144";
+		return -SMSR_EINVAL;
+	}
 	sb->limit = r->queue_limit ? r->queue_limit : s->o.sub_queue;
-	if (sb->limit > SMSRD_SUBQ_MAX)
-		sb->limit = SMSRD_SUBQ_MAX;
 	return 0;
 }
 
