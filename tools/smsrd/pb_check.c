@@ -29,9 +29,14 @@ struct walk {
 	uint64_t call_id;
 };
 
-static int varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+static inline int varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
 	uint64_t v = 0;
+
+	if (*p < end && **p < 0x80) { /* most keys, lengths and ids: one byte */
+		*out = *(*p)++;
+		return 0;
+	}
 
 	for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
 		uint8_t b = *(*p)++;
@@ -79,11 +84,21 @@ static int packed_count(const ProtobufCFieldDescriptor *f, const uint8_t *p, siz
 	}
 }
 
+/* Field @id of @d: straight from the array when ids are dense from 1, as
+ * in most of the schema, else protobuf-c's binary search. */
+static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *d, uint64_t id)
+{
+	if (id - 1 < d->n_fields && d->fields[id - 1].id == id)
+		return &d->fields[id - 1];
+	return protobuf_c_message_descriptor_get_field(d, (unsigned)id);
+}
+
 static int walk_msg(struct walk *w, const ProtobufCMessageDescriptor *d, const uint8_t *p,
 		    size_t len, unsigned depth)
 {
 	const uint8_t *end = p + len;
-	uint32_t seen[FIELDS_MAX] = {0};
+	uint32_t seen[FIELDS_MAX];
+	uint64_t counted = 0; /* bit i: seen[i] holds a count */
 	unsigned unknown = 0;
 	int rc;
 
@@ -98,7 +113,7 @@ static int walk_msg(struct walk *w, const ProtobufCMessageDescriptor *d, const u
 		if (varint(&p, end, &key) || (key >> 3) == 0 || (key >> 3) > UINT32_MAX)
 			return refuse(w, -SMSR_EBADPROTO, d, NULL, "malformed field key");
 		wt = (unsigned)(key & 7);
-		f = protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
+		f = field_of(d, key >> 3);
 		if (wt == 0) {
 			if (varint(&p, end, &v))
 				return refuse(w, -SMSR_EBADPROTO, d, f, "malformed varint");
@@ -136,6 +151,10 @@ static int walk_msg(struct walk *w, const ProtobufCMessageDescriptor *d, const u
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			size_t i = (size_t)(f - d->fields);
 
+			if (i < FIELDS_MAX && !(counted >> i & 1)) {
+				counted |= 1ull << i;
+				seen[i] = 0;
+			}
 			if (i < FIELDS_MAX && (seen[i] += (uint32_t)n) > w->lim->max_repeat) {
 				char what[64];
 
