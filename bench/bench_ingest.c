@@ -58,6 +58,10 @@
  *    and 12-16 K/s with other work on it; pinned together ~52 K/s, p50 18
  *    us, never idling a vCPU: it pays only the two same-CPU wake-ups smsrd
  *    pays too.
+ *    The price: pinned, it cannot dodge another process that lands on its
+ *    CPU as smsrd can, so on a busy machine one run's echo rate (not its
+ *    p50) may dip below smsrd's — once in 33 runs at load 9.5, never in a
+ *    median of 5.
  *
  * smsrd is started from the directory of this program (the build tree).
  * Medians of 5 runs; every run is bounded in count and time.
