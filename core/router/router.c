@@ -385,6 +385,8 @@ int smsr_router_channel_drain(struct smsr_router *r, int index)
 
 	CHECK_INDEX(r, index);
 	c = &r->chans[index];
+	if (atomic_load(&c->state) == SMSR_CHAN_REMOVED)
+		return -SMSR_ESTATE; /* as pause, resume and remove answer */
 	atomic_store(&c->draining, true);
 	/* Up or paused: drain now; down: it drains when the link is back. */
 	st = atomic_load(&c->state);

@@ -157,7 +157,8 @@ SMSR_API int smsr_router_channel_find(struct smsr_router *r, const char *name);
  * Operator states. A paused channel takes no new messages and sends
  * nothing; a draining one takes no new messages and keeps sending what is
  * queued (through link failures: it drains again when the link is back).
- * Resume undoes either (-SMSR_ESTATE when the channel is neither).
+ * Resume undoes either (-SMSR_ESTATE when the channel is neither). Each
+ * answers -SMSR_ESTATE for a removed channel.
  */
 SMSR_API int smsr_router_channel_pause(struct smsr_router *r, int index);
 SMSR_API int smsr_router_channel_drain(struct smsr_router *r, int index);

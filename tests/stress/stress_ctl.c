@@ -309,12 +309,9 @@ static void op_operator(struct ctl *c)
 	else
 		rc = smsr_router_channel_resume(c->it->r, idx);
 	snprintf(what, sizeof(what), "%s #%d%s", names[what_op], idx, dead ? " (removed)" : "");
-	if (what_op == 1)
-		/* Drain does not say -SMSR_ESTATE for a removed channel (see the report). */
-		expect_rc(c, rc == 0, rc, what);
-	else if (dead)
+	if (dead)
 		expect_rc(c, rc == -SMSR_ESTATE, rc, what);
-	else if (what_op == 0)
+	else if (what_op <= 1)
 		expect_rc(c, rc == 0, rc, what);
 	else
 		expect_rc(c, rc == 0 || rc == -SMSR_ESTATE, rc, what);
