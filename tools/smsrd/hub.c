@@ -10,7 +10,9 @@
  * the loop then charges the drop to every subscription as a gap, so no
  * subscriber misses events without an overflow marker. The loop copies each
  * event once (reference counted) into the queues of the subscriptions whose
- * filters match; those queues are bounded and drop their oldest event.
+ * filters match, found through the subscription index (subidx.h) so that an
+ * event costs nothing for the subscriptions it cannot match; those queues
+ * grow on demand up to their bound and then drop their oldest event.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,7 @@ struct hub {
 	_Atomic bool signalled;
 	int event_fd;
 	struct status_store *st;
+	struct subidx idx; /* the loop's */
 };
 
 struct hub *hub_create(uint32_t cap, int event_fd)
@@ -53,7 +56,10 @@ struct hub *hub_create(uint32_t cap, int event_fd)
 
 	while (n < cap)
 		n <<= 1;
-	if (!h || !(h->cells = calloc(n, sizeof(*h->cells)))) {
+	if (!h || !(h->cells = calloc(n, sizeof(*h->cells))) ||
+	    subidx_init(&h->idx, SRV_CHANS_MAX)) {
+		if (h)
+			free(h->cells);
 		free(h);
 		return NULL;
 	}
@@ -66,8 +72,10 @@ struct hub *hub_create(uint32_t cap, int event_fd)
 
 void hub_destroy(struct hub *h)
 {
-	if (h)
+	if (h) {
+		subidx_fini(&h->idx);
 		free(h->cells);
+	}
 	free(h);
 }
 
@@ -147,63 +155,85 @@ static void sev_unref(struct sev *e)
 		free(e);
 }
 
-static bool sub_match(const struct sub *sb, const struct sev *e)
+/* Room for one more event in @sb's ring: grow it (up to its limit). */
+static bool sub_grow(struct sub *sb)
 {
-	if (!(sb->type_mask & SMSR_EV_MASK(e->e.type)))
+	uint32_t n = sb->cap ? sb->cap * 2 : 64;
+	struct sev **q;
+
+	if (sb->cap == sb->limit)
 		return false;
-	if (sb->class_mask != ~0u && !(sb->class_mask & (1u << e->e.cls)))
+	if (n > sb->limit)
+		n = sb->limit;
+	q = malloc(n * sizeof(*q));
+	if (!q)
 		return false;
-	if (sb->chan_mask != ~0ull &&
-	    (e->e.channel < 0 || e->e.channel >= 64 || !(sb->chan_mask & (1ull << e->e.channel))))
-		return false;
-	if (sb->ref_prefix[0] && strncmp(e->client_ref, sb->ref_prefix, strlen(sb->ref_prefix)))
-		return false;
+	for (uint32_t i = 0; i < sb->count; i++)
+		q[i] = sb->q[(sb->head + i) % sb->cap];
+	free(sb->q);
+	sb->q = q;
+	sb->cap = n;
+	sb->head = 0;
 	return true;
+}
+
+static void sub_lose(struct srv *s, struct sub *sb, uint64_t n)
+{
+	sb->gap += n;
+	sb->dropped += n;
+	s->stats.events_dropped += n;
+	conn_mark_dirty(s, sb->c); /* the overflow marker must go out */
 }
 
 static void sub_push(struct srv *s, struct sub *sb, struct sev *e)
 {
-	if (sb->count == sb->limit) {
+	if (sb->count == sb->cap && !sub_grow(sb)) {
+		if (!sb->count) {
+			sub_lose(s, sb, 1); /* no memory for a ring at all */
+			return;
+		}
 		/* Full: drop the oldest, remember the gap. */
 		sev_unref(sb->q[sb->head]);
-		sb->head = (sb->head + 1) % sb->limit;
+		sb->head = (sb->head + 1) % sb->cap;
 		sb->count--;
-		sb->gap++;
-		sb->dropped++;
-		s->stats.events_dropped++;
+		sub_lose(s, sb, 1);
 	}
 	e->refs++;
-	sb->q[(sb->head + sb->count) % sb->limit] = e;
+	sb->q[(sb->head + sb->count) % sb->cap] = e;
 	sb->count++;
+	conn_mark_dirty(s, sb->c);
+}
+
+struct fan {
+	struct srv *s;
+	const struct sev *src;
+	struct sev *e; /* the shared copy, made for the first match */
+};
+
+static void fan_one(void *arg, struct subidx_filter *f)
+{
+	struct fan *fo = arg;
+	struct sub *sb = f->owner;
+
+	if (!fo->e) {
+		fo->e = malloc(sizeof(*fo->e));
+		if (!fo->e) {
+			sub_lose(fo->s, sb, 1);
+			return;
+		}
+		sev_fill(fo->e, &fo->src->e);
+		fo->e->refs = 1; /* ours until the fan-out ends */
+	}
+	sub_push(fo->s, sb, fo->e);
 }
 
 static void fan_out(struct srv *s, const struct sev *src)
 {
-	struct sev *e = NULL;
+	struct fan fo = {.s = s, .src = src};
 
-	for (uint32_t i = 0; i < s->conns_cap; i++) {
-		struct conn *c = s->conns[i];
-
-		if (!c || c->dead)
-			continue;
-		for (struct sub *sb = c->subs; sb; sb = sb->next) {
-			if (!sub_match(sb, src))
-				continue;
-			if (!e) {
-				e = malloc(sizeof(*e));
-				if (!e) {
-					sb->gap++;
-					sb->dropped++;
-					continue;
-				}
-				sev_fill(e, &src->e);
-				e->refs = 1; /* ours until the loop ends */
-			}
-			sub_push(s, sb, e);
-		}
-	}
-	if (e)
-		sev_unref(e);
+	subidx_match(&s->hub->idx, &src->e, fan_one, &fo);
+	if (fo.e)
+		sev_unref(fo.e);
 }
 
 void hub_drain(struct srv *s)
@@ -224,22 +254,13 @@ void hub_drain(struct srv *s)
 	lost = atomic_exchange(&h->dropped, 0);
 	if (!lost)
 		return;
-	s->stats.events_dropped += lost;
-	for (uint32_t i = 0; i < s->conns_cap; i++)
-		for (struct sub *sb = s->conns[i] ? s->conns[i]->subs : NULL; sb; sb = sb->next) {
-			sb->gap += lost;
-			sb->dropped += lost;
-		}
+	for (struct subidx_filter *f = h->idx.every; f; f = f->next_all)
+		sub_lose(s, f->owner, lost);
 }
 
 static void update_mask(struct srv *s)
 {
-	uint32_t m = 0;
-
-	for (uint32_t i = 0; i < s->conns_cap; i++)
-		for (struct sub *sb = s->conns[i] ? s->conns[i]->subs : NULL; sb; sb = sb->next)
-			m |= sb->type_mask;
-	atomic_store(&s->hub->type_mask, m);
+	atomic_store(&s->hub->type_mask, subidx_types(&s->hub->idx));
 }
 
 void event_to_pb(struct srv *s, struct arena *a, const struct smsr_event *ev, uint64_t dropped,
@@ -306,7 +327,7 @@ static void sub_write(struct srv *s, struct conn *c, struct sub *sb, size_t room
 
 		send_event(s, c, sb, e, 0);
 		sev_unref(e);
-		sb->head = (sb->head + 1) % sb->limit;
+		sb->head = (sb->head + 1) % sb->cap;
 		sb->count--;
 	}
 }
@@ -322,9 +343,11 @@ static void sub_free(struct srv *s, struct conn *c, struct sub *sb)
 {
 	while (sb->count) {
 		sev_unref(sb->q[sb->head]);
-		sb->head = (sb->head + 1) % sb->limit;
+		sb->head = (sb->head + 1) % sb->cap;
 		sb->count--;
 	}
+	subidx_del(&s->hub->idx, &sb->f);
+	free(sb->f.chans);
 	free(sb->q);
 	free(sb);
 	c->nsubs--;
@@ -344,46 +367,69 @@ void sub_close_all(struct srv *s, struct conn *c, int code)
 	update_mask(s);
 }
 
+static int cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* @r's channel names as sorted, distinct indexes in @sb->f. */
+static int parse_channels(struct srv *s, Smsr__V1__SubscribeRequest *r, struct sub *sb,
+			  const char **why)
+{
+	uint32_t n = 0;
+
+	if (!r->n_channels)
+		return 0;
+	sb->f.chans = malloc(r->n_channels * sizeof(*sb->f.chans));
+	if (!sb->f.chans)
+		return -SMSR_ENOMEM;
+	for (size_t i = 0; i < r->n_channels; i++) {
+		int idx = smsr_router_channel_find(s->r, r->channels[i]);
+
+		if (idx < 0 || idx >= SRV_CHANS_MAX) {
+			*why = "channels: no channel of that name";
+			return -SMSR_ENOTFOUND;
+		}
+		sb->f.chans[n++] = (uint16_t)idx;
+	}
+	qsort(sb->f.chans, n, sizeof(*sb->f.chans), cmp_u16);
+	sb->f.nchans = 1;
+	for (uint32_t i = 1; i < n; i++)
+		if (sb->f.chans[i] != sb->f.chans[sb->f.nchans - 1])
+			sb->f.chans[sb->f.nchans++] = sb->f.chans[i];
+	return 0;
+}
+
 static int parse_filters(struct srv *s, Smsr__V1__SubscribeRequest *r, struct sub *sb,
 			 const char **why)
 {
-	sb->class_mask = r->n_classes ? 0 : ~0u;
+	sb->f.classes = r->n_classes ? 0 : ~0u;
 	for (size_t i = 0; i < r->n_classes; i++) {
 		if (r->classes[i] < 1 || r->classes[i] > 3) {
 			*why = "classes: unknown class";
 			return -SMSR_EINVAL;
 		}
-		sb->class_mask |= 1u << r->classes[i];
+		sb->f.classes |= 1u << r->classes[i];
 	}
-	sb->type_mask = r->n_types ? 0 : SMSR_EV_ALL;
+	sb->f.types = r->n_types ? 0 : SMSR_EV_ALL;
 	for (size_t i = 0; i < r->n_types; i++) {
 		if ((unsigned)r->types[i] >= SMSR_EV_COUNT) {
 			*why = "types: unknown event type";
 			return -SMSR_EINVAL;
 		}
-		sb->type_mask |= SMSR_EV_MASK(r->types[i]);
-	}
-	sb->chan_mask = r->n_channels ? 0 : ~0ull;
-	for (size_t i = 0; i < r->n_channels; i++) {
-		int idx = smsr_router_channel_find(s->r, r->channels[i]);
-
-		if (idx < 0 || idx >= 64) {
-			*why = "channels: no channel of that name";
-			return -SMSR_ENOTFOUND;
-		}
-		sb->chan_mask |= 1ull << idx;
+		sb->f.types |= SMSR_EV_MASK(r->types[i]);
 	}
 	if (strlen(r->client_ref_prefix) > SMSR_REF_MAX) {
 		*why = "client_ref_prefix over 64 bytes";
 		return -SMSR_EINVAL;
 	}
-	strcpy(sb->ref_prefix, r->client_ref_prefix);
+	strcpy(sb->f.ref, r->client_ref_prefix);
 	if (r->queue_limit > SMSRD_SUBQ_MAX) { /* out of range: refused, as status limit is */
 		*why = "queue_limit over 262144";
 		return -SMSR_EINVAL;
 	}
 	sb->limit = r->queue_limit ? r->queue_limit : s->o.sub_queue;
-	return 0;
+	return parse_channels(s, r, sb, why);
 }
 
 void srv_call_subscribe(struct srv *s, struct conn *c, Smsr__V1__Request *req)
@@ -405,21 +451,30 @@ void srv_call_subscribe(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 				 "too many subscriptions on this connection");
 		return;
 	}
+	if (s->nsubs_total >= s->o.max_subs_total) {
+		conn_reply_error(s, c, req->call_id, SMSR_EBUSY,
+				 "too many subscriptions on this server");
+		return;
+	}
 	sb = calloc(1, sizeof(*sb));
 	if (!sb) {
 		conn_reply_error(s, c, req->call_id, SMSR_ENOMEM, NULL);
 		return;
 	}
+	sb->f.owner = sb;
 	rc = parse_filters(s, req->subscribe, sb, &why);
-	if (rc == 0 && !(sb->q = calloc(sb->limit, sizeof(*sb->q))))
-		rc = -SMSR_ENOMEM;
+	if (rc == 0) {
+		/* Events already in the hub predate the answer: only later
+		 * ones count. */
+		hub_drain(s);
+		rc = subidx_add(&s->hub->idx, &sb->f);
+	}
 	if (rc < 0) {
+		free(sb->f.chans);
 		free(sb);
 		conn_reply_error(s, c, req->call_id, -rc, why);
 		return;
 	}
-	/* Events already in the hub predate the answer: only later ones count. */
-	hub_drain(s);
 	sb->call_id = req->call_id;
 	sb->c = c;
 	sb->next = c->subs;

@@ -765,8 +765,6 @@ int srv_run(struct srv *s)
 				c->resume_ns = 0;
 				conn_mark_dirty(s, c);
 			}
-			if (c && c->nsubs)
-				conn_mark_dirty(s, c);
 		}
 		while (s->dirty) {
 			struct conn *c = s->dirty;

@@ -34,6 +34,7 @@ static const char usage[] =
     "  --max-frame N          bytes of payload per frame, 4096..67108864 (default 1048576)\n"
     "  --max-calls N          calls in flight per connection, 1..65536 (default 1024)\n"
     "  --max-batch N          messages per submit, 1..100000 (default 1000)\n"
+    "  --max-subscriptions-total N  on the whole server, 0..1048576 (default 8192)\n"
     "  --auth-timeout MS      to authenticate when tokens are on (default 5000)\n"
     "  --frame-timeout MS     to finish a frame once begun (default 10000)\n"
     "  --idle-timeout S       no call and no subscription: closed (default 600; 0 never)\n"
@@ -61,6 +62,7 @@ static void defaults(struct smsrd_opts *o)
 	o->max_conns = 1024;
 	o->max_batch = 1000;
 	o->max_subs = 16;
+	o->max_subs_total = 8192;
 	o->sub_queue = SMSRD_SUBQ_DEFAULT;
 	o->status_max = 262144;
 	o->status_retention_s = 3600;
@@ -102,6 +104,7 @@ static const struct limit limits[] = {
     LIMIT("max_calls", max_calls, 1, 65536),
     LIMIT("max_batch", max_batch, 1, 100000),
     LIMIT("max_subscriptions", max_subs, 0, 1024),
+    LIMIT("max_subscriptions_total", max_subs_total, 0, 1u << 20),
     LIMIT("subscription_queue", sub_queue, 16, SMSRD_SUBQ_MAX),
     LIMIT("status_messages", status_max, 0, 1u << 26),
     LIMIT("status_retention", status_retention_s, 0, 30 * 86400),

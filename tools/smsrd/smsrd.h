@@ -23,6 +23,7 @@
 
 #include "smsr.pb-c.h"
 #include "smsr/smsr.h"
+#include "subidx.h"
 
 #define SMSRD_MS	   1000000ull /* ns */
 #define SMSRD_S		   1000000000ull
@@ -44,6 +45,7 @@ struct smsrd_opts {
 	char *tokens[SMSRD_MAX_TOKENS], *admin_tokens[SMSRD_MAX_TOKENS];
 	unsigned ntokens, nadmin;
 	uint32_t max_frame, max_calls, max_conns, max_batch, max_subs;
+	uint32_t max_subs_total; /* subscriptions on the whole server */
 	uint32_t sub_queue; /* default subscription queue */
 	uint32_t status_max;
 	uint32_t status_retention_s;
@@ -78,14 +80,12 @@ char *arena_strdup(struct arena *a, const char *s);
 struct sev; /* a copied event (hub.c) */
 
 struct sub {
+	struct subidx_filter f; /* what it matches, in the hub's index; owner: this */
 	uint64_t call_id;
 	struct conn *c;
-	uint32_t class_mask, type_mask;
-	uint64_t chan_mask; /* channel indexes; all ones: any */
-	char ref_prefix[SMSR_REF_MAX + 1];
 	uint32_t limit; /* queue bound */
-	struct sev **q; /* ring of @limit */
-	uint32_t head, count;
+	struct sev **q; /* ring of @cap, grown on demand up to @limit */
+	uint32_t cap, head, count;
 	uint64_t gap;		/* dropped since the last write */
 	uint64_t sent, dropped; /* totals */
 	struct sub *next;	/* in the connection's list */
