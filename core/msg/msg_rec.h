@@ -45,6 +45,7 @@ struct smsr__rec {
 	uint8_t ref_len;
 	uint8_t tags_len;
 	uint8_t has_ref;
+	uint8_t maybe_sent; /* an earlier attempt may have reached a carrier */
 	char recipient[SMSR_E164_MAX + 1];
 	char carrier_msgid[24];
 	char data[]; /* text\0 sender\0 client_ref\0 tags\0 */

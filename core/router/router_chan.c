@@ -195,6 +195,7 @@ static void resend_or_fail(struct smsr__worker *w, struct smsr_chan *c, struct s
 {
 	if (w->r->cfg.resend_classes & SMSR__CLASS_BIT(rec->cls)) {
 		SMSR__BUMP(c->stats.resent, 1);
+		rec->maybe_sent = 1;
 		smsr__retry(w, c, rec, reason, 0, false);
 	} else {
 		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, reason, 0);
@@ -359,6 +360,7 @@ void smsr__chan_resend_unknown(struct smsr__worker *w, struct smsr_chan *c)
 			continue;
 		unslot(c, rec);
 		SMSR__BUMP(c->stats.resent, 1);
+		rec->maybe_sent = 1;
 		smsr__retry(w, c, rec, why ? why : -SMSR_ECHANDOWN, 0, false);
 	}
 }
@@ -373,7 +375,7 @@ void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c)
 	smsr__chan_health_tick(w, c);
 }
 
-void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int reason)
+void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int unsent, int sent)
 {
 	struct smsr__rec *rec = smsr__lanes_take_all(&c->lanes);
 
@@ -381,10 +383,11 @@ void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int reason
 		struct smsr__rec *next = rec->next;
 
 		release_lane(c, rec->cls);
-		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, reason, 0);
+		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, rec->maybe_sent ? sent : unsent, 0);
 		rec = next;
 	}
-	sweep_slots(w, c, true, reason);
+	/* Handed to the driver, answered or not: the carrier may have it. */
+	sweep_slots(w, c, true, sent);
 }
 
 /* A report that came from outside the driver: find its submit by msgid. */

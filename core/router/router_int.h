@@ -308,8 +308,9 @@ void smsr__retry(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *
 		 int op_code, bool delay);
 /* Send the retries that are due; returns when the next one is (UINT64_MAX). */
 uint64_t smsr__retry_run(struct smsr__worker *w);
-/* Fail every waiting retry with @reason (stop). */
-void smsr__retry_fail_all(struct smsr__worker *w, int reason);
+/* Stop: fail every waiting retry, with @sent if an earlier attempt may have
+ * reached a carrier (rec->maybe_sent), else with @unsent. */
+void smsr__retry_fail_all(struct smsr__worker *w, int unsent, int sent);
 /* Queue @rec (already admitted on channel @to) there, on whichever worker. */
 void smsr__requeue(struct smsr__worker *w, struct smsr__rec *rec, int to);
 
@@ -321,7 +322,10 @@ const struct smsr_driver *smsr__find_driver(const struct smsr_router *r, const c
 void smsr__chan_close(struct smsr_chan *c);
 void smsr__chan_dispatch(struct smsr__worker *w, struct smsr_chan *c);
 void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c);
-void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int reason);
+/* Stop: fail everything @c holds. Queued messages end with @unsent, or with
+ * @sent if an earlier attempt may have reached a carrier; messages handed
+ * to the driver (in flight or awaiting a report) end with @sent. */
+void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int unsent, int sent);
 /* Down: send again, elsewhere, the in-flight messages of the classes resent
  * when their outcome is unknown (router_chan.c). */
 void smsr__chan_resend_unknown(struct smsr__worker *w, struct smsr_chan *c);

@@ -140,7 +140,7 @@ uint64_t smsr__retry_run(struct smsr__worker *w)
 	return next;
 }
 
-void smsr__retry_fail_all(struct smsr__worker *w, int reason)
+void smsr__retry_fail_all(struct smsr__worker *w, int unsent, int sent)
 {
 	for (unsigned level = 1; level < SMSR__ATTEMPTS_MAX; level++) {
 		struct smsr__rec *rec = w->retry[level].head;
@@ -150,8 +150,8 @@ void smsr__retry_fail_all(struct smsr__worker *w, int reason)
 			struct smsr__rec *next = rec->next;
 
 			SMSR__BUMP(w->retrying, -1);
-			smsr__rec_finish(w, &w->r->chans[rec->chan], rec, SMSR_EV_FAILED, reason,
-					 0);
+			smsr__rec_finish(w, &w->r->chans[rec->chan], rec, SMSR_EV_FAILED,
+					 rec->maybe_sent ? sent : unsent, 0);
 			rec = next;
 		}
 	}

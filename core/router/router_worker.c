@@ -325,11 +325,15 @@ static void shutdown_channels(struct smsr__worker *w)
 		struct smsr_chan *c = w->chans[i];
 
 		/* Close first: the driver must not report after its messages
-		 * have been finished here. */
+		 * have been finished here. Never sent: router_stopped, the
+		 * client may send it again. Handed to a carrier (in flight,
+		 * awaiting its report, or waiting to be resent after an
+		 * unknown outcome): it may arrive, so a resend would send it
+		 * twice. */
 		smsr__chan_close(c);
-		smsr__chan_fail_all(w, c, -SMSR_ESTOPPED);
+		smsr__chan_fail_all(w, c, -SMSR_ESTOPPED, -SMSR_ESTOPUNKNOWN);
 	}
-	smsr__retry_fail_all(w, -SMSR_ESTOPPED);
+	smsr__retry_fail_all(w, -SMSR_ESTOPPED, -SMSR_ESTOPUNKNOWN);
 }
 
 static void *worker_main(void *arg)

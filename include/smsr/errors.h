@@ -56,6 +56,8 @@ extern "C" {
 	X(SMSR_ENOREPORTS, 1030, "no_reports", "the channel stopped sending delivery reports")     \
 	X(SMSR_EFAILING, 1031, "failing", "the channel failed too often: its breaker is open")     \
 	X(SMSR_EOPTEDOUT, 1032, "opted_out", "the recipient opted out of marketing messages")      \
+	X(SMSR_ESTOPUNKNOWN, 1033, "outcome_unknown_at_stop",                                      \
+	  "the router stopped after the message was sent: delivery not known; do not resend")      \
 	X(SMSR_EFRAMETOOBIG, 1100, "frame_too_large",                                              \
 	  "frame is larger than the maximum frame size")                                           \
 	X(SMSR_EBADFRAME, 1101, "bad_frame", "frame header announces an empty frame")              \

@@ -5,7 +5,8 @@
  * Life cycle: smsr_router_create() from a configuration, smsr_router_start()
  * (starts the worker threads), submit from any number of host threads,
  * smsr_router_stop() (joins the workers: every accepted message not yet final
- * ends with a failed event, reason router_stopped), smsr_router_destroy().
+ * ends with a failed event, reason router_stopped if it was never sent,
+ * outcome_unknown_at_stop if a carrier may have it), smsr_router_destroy().
  *
  * Thread context: submit, channel and stats calls may be made from any host
  * thread, concurrently. Status events are delivered by calling the host's
@@ -13,7 +14,8 @@
  * submit call returns; all later events on the router's worker threads
  * (several workers may call it at once; the events of one message come in
  * order, each after the previous one returned). The callback must not block
- * and must not call smsr_router_stop()/destroy().
+ * (during smsr_router_stop() it may wait, briefly, for room to keep the final
+ * events: stop then waits for it) and must not call smsr_router_stop()/destroy().
  */
 #ifndef SMSR_ROUTER_H
 #define SMSR_ROUTER_H
@@ -55,9 +57,13 @@ SMSR_API int smsr_router_create(struct smsr_router **out, const struct smsr_conf
 SMSR_API int smsr_router_start(struct smsr_router *r);
 
 /*
- * Stop accepting, stop the workers and close the channels. Messages still
- * queued or awaiting an answer end with a failed event (router_stopped).
- * Blocks until the workers have exited. Idempotent.
+ * Stop accepting, stop the workers and close the channels. Every message
+ * not yet final ends with a failed event: reason router_stopped when it was
+ * never sent (queued, or waiting to be retried after a refusal), so sending
+ * it again is safe; outcome_unknown_at_stop when a carrier may have it (handed
+ * to the driver, answered or not, or waiting to be resent after an unknown
+ * outcome), so sending it again may deliver it twice. Blocks until the
+ * workers have exited (and their event callbacks returned). Idempotent.
  */
 SMSR_API int smsr_router_stop(struct smsr_router *r);
 
