@@ -13,10 +13,17 @@
  * filters match, found through the subscription index (subidx.h) so that an
  * event costs nothing for the subscriptions it cannot match; those queues
  * grow on demand up to their bound and then drop their oldest event.
+ *
+ * At a stop the router's workers end every message at once: a burst of final
+ * events larger than the queue. From hub_hold() on, a worker that finds the
+ * queue full waits for the loop to make room instead of dropping (until the
+ * drain deadline; never the loop's own thread, which is the one draining).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "smsrd.h"
@@ -46,7 +53,10 @@ struct hub {
 	_Atomic bool signalled;
 	int event_fd;
 	struct status_store *st;
-	struct subidx idx; /* the loop's */
+	struct subidx idx;		       /* the loop's */
+	pthread_t loop;			       /* the thread that drains */
+	_Atomic uint64_t hold_until;	       /* full: producers wait until then; 0 never */
+	_Atomic uint64_t n_stopped, n_unknown; /* finals router_stopped, outcome_unknown_at_stop */
 };
 
 struct hub *hub_create(uint32_t cap, int event_fd)
@@ -67,6 +77,7 @@ struct hub *hub_create(uint32_t cap, int event_fd)
 		atomic_init(&h->cells[i].seq, i);
 	h->mask = n - 1;
 	h->event_fd = event_fd;
+	h->loop = pthread_self();
 	return h;
 }
 
@@ -105,11 +116,39 @@ static void sev_fill(struct sev *d, const struct smsr_event *ev)
 	d->e.carrier_msgid = ev->carrier_msgid ? d->carrier_msgid : NULL;
 }
 
+void hub_hold(struct hub *h, uint64_t until_ns)
+{
+	atomic_store(&h->hold_until, until_ns);
+}
+
+void hub_stop_counts(struct hub *h, uint64_t *stopped, uint64_t *unknown)
+{
+	*stopped = atomic_load(&h->n_stopped);
+	*unknown = atomic_load(&h->n_unknown);
+}
+
+/* The queue is full: wait a little for the loop to drain it? */
+static bool wait_room(struct hub *h)
+{
+	uint64_t until = atomic_load_explicit(&h->hold_until, memory_order_relaxed);
+	struct timespec ts = {.tv_nsec = 20000};
+
+	if (!until || pthread_equal(pthread_self(), h->loop) || smsr_now_ns() >= until)
+		return false;
+	nanosleep(&ts, NULL);
+	return true;
+}
+
 void hub_event(void *arg, const struct smsr_event *ev)
 {
 	struct hub *h = arg;
 	uint64_t pos;
 	struct cell *cell;
+
+	if (ev->type == SMSR_EV_FAILED && ev->reason == -SMSR_ESTOPPED)
+		atomic_fetch_add_explicit(&h->n_stopped, 1, memory_order_relaxed);
+	else if (ev->type == SMSR_EV_FAILED && ev->reason == -SMSR_ESTOPUNKNOWN)
+		atomic_fetch_add_explicit(&h->n_unknown, 1, memory_order_relaxed);
 
 	if (h->st && ev->type != SMSR_EV_REJECTED) {
 		uint64_t tag = status_store_record(h->st, ev);
@@ -133,6 +172,10 @@ void hub_event(void *arg, const struct smsr_event *ev)
 								  memory_order_relaxed))
 				break;
 		} else if (dif < 0) {
+			if (wait_room(h)) {
+				pos = atomic_load_explicit(&h->tail, memory_order_relaxed);
+				continue;
+			}
 			atomic_fetch_add_explicit(&h->dropped, 1, memory_order_relaxed);
 			return; /* full */
 		} else {
@@ -330,6 +373,18 @@ static void sub_write(struct srv *s, struct conn *c, struct sub *sb, size_t room
 		sb->head = (sb->head + 1) % sb->cap;
 		sb->count--;
 	}
+}
+
+size_t hub_unwritten(struct srv *s)
+{
+	size_t n = 0;
+
+	for (struct subidx_filter *f = s->hub->idx.every; f; f = f->next_all) {
+		const struct sub *sb = f->owner;
+
+		n += sb->count + (sb->gap != 0);
+	}
+	return n;
 }
 
 /* Write queued events while the connection's output has room. */

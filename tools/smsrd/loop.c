@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -682,20 +683,96 @@ static bool router_idle(struct srv *s)
 
 /*
  * SIGTERM: stop accepting, tell every client, let the router finish what it
- * holds (bounded by GRACE_NS), stop it (what is left ends router_stopped,
- * and those events still reach subscribers), end the subscriptions, write
- * everything out (bounded by LINGER_NS) and close.
+ * holds (bounded by GRACE_NS), then stop it on a thread of its own while the
+ * loop keeps moving its final events (what is left ends router_stopped, or
+ * outcome_unknown_at_stop if a carrier may have it) from the hub into the
+ * subscriptions; the workers wait for room rather than drop them. Then write
+ * every subscription's queue to its socket, end the subscriptions, write
+ * everything out (bounded by LINGER_NS) and close. The drain timeout bounds
+ * the time from the router's stop to the last subscription event written.
  */
 enum stop_phase {
 	RUNNING,
 	GRACE,
+	STOPPING, /* the router stops on stop_main; the loop drains the hub */
+	DRAIN,	  /* the subscriptions' queues go out */
 	LINGER,
 	DONE
 };
 
-static enum stop_phase step_stop(struct srv *s, enum stop_phase ph, uint64_t now, uint64_t *t0)
+struct stop {
+	enum stop_phase ph;
+	struct srv *s;
+	uint64_t t0, drain_end;
+	uint64_t sent0; /* events_sent when the drain began */
+	pthread_t thread;
+	bool threaded;
+	_Atomic bool router_done;
+};
+
+static void *stop_main(void *arg)
 {
-	switch (ph) {
+	struct stop *st = arg;
+	uint64_t one = 1;
+
+	smsr_router_stop(st->s->r);
+	atomic_store(&st->router_done, true);
+	(void)!write(st->s->event_fd, &one, sizeof(one)); /* wake the loop */
+	return NULL;
+}
+
+static void start_router_stop(struct srv *s, struct stop *st, uint64_t now)
+{
+	st->drain_end = now + (uint64_t)s->o.drain_timeout_s * SMSRD_S;
+	st->sent0 = s->stats.events_sent;
+	hub_hold(s->hub, st->drain_end);
+	st->threaded = pthread_create(&st->thread, NULL, stop_main, st) == 0;
+	if (!st->threaded) {
+		/* No thread: stop here, and nobody drains meanwhile. */
+		hub_hold(s->hub, 0);
+		smsr_router_stop(s->r);
+		atomic_store(&st->router_done, true);
+	}
+}
+
+static bool all_written(struct srv *s)
+{
+	if (hub_unwritten(s))
+		return false;
+	for (uint32_t i = 0; i < s->conns_cap; i++)
+		if (s->conns[i] && !s->conns[i]->dead && backlog(s->conns[i]))
+			return false;
+	return true;
+}
+
+static void end_drain(struct srv *s, struct stop *st, uint64_t now)
+{
+	size_t left = hub_unwritten(s), bytes = 0;
+
+	for (uint32_t i = 0; i < s->conns_cap; i++)
+		if (s->conns[i] && !s->conns[i]->dead)
+			bytes += backlog(s->conns[i]);
+	if (!s->o.quiet && (left || bytes))
+		fprintf(stderr,
+			"smsrd: stop: drain timeout (%u s): %zu subscription events and %zu bytes "
+			"of output not written\n",
+			s->o.drain_timeout_s, left, bytes);
+	else if (!s->o.quiet)
+		fprintf(stderr,
+			"smsrd: stop: every subscription event written, %llu since the router "
+			"began to stop, the last %.3f s after it stopped\n",
+			(unsigned long long)(s->stats.events_sent - st->sent0),
+			(double)(now - st->t0) / 1e9);
+	for (uint32_t i = 0; i < s->conns_cap; i++)
+		if (s->conns[i]) {
+			sub_close_all(s, s->conns[i], SMSR_ESHUTDOWN);
+			conn_close(s, s->conns[i]);
+		}
+}
+
+static void step_stop(struct srv *s, struct stop *st, uint64_t now)
+{
+	switch (st->ph) {
 	case RUNNING:
 		close_listeners(s);
 		for (uint32_t i = 0; i < s->conns_cap; i++)
@@ -704,41 +781,52 @@ static enum stop_phase step_stop(struct srv *s, enum stop_phase ph, uint64_t now
 						 "the server is stopping");
 				conn_mark_dirty(s, s->conns[i]);
 			}
-		*t0 = now;
-		return GRACE;
+		st->t0 = now;
+		st->ph = GRACE;
+		break;
 	case GRACE:
-		if (!router_idle(s) && now - *t0 < GRACE_NS)
-			return GRACE;
-		smsr_router_stop(s->r);
-		hub_drain(s);
-		for (uint32_t i = 0; i < s->conns_cap; i++)
-			if (s->conns[i]) {
-				sub_flush(s, s->conns[i]);
-				sub_close_all(s, s->conns[i], SMSR_ESHUTDOWN);
-				conn_close(s, s->conns[i]);
-			}
-		*t0 = now;
-		return LINGER;
+		if (!router_idle(s) && now - st->t0 < GRACE_NS)
+			break;
+		start_router_stop(s, st, now);
+		st->ph = STOPPING;
+		break;
+	case STOPPING:
+		if (!atomic_load(&st->router_done))
+			break;
+		if (st->threaded)
+			pthread_join(st->thread, NULL);
+		hub_hold(s->hub, 0);
+		hub_drain(s); /* the last final events */
+		st->t0 = now;
+		st->ph = DRAIN;
+		break;
+	case DRAIN:
+		if (!all_written(s) && now < st->drain_end)
+			break;
+		end_drain(s, st, now);
+		st->t0 = now;
+		st->ph = LINGER;
+		break;
 	case LINGER:
-		return s->nconns == 0 || now - *t0 > LINGER_NS ? DONE : LINGER;
+		if (s->nconns == 0 || now - st->t0 > LINGER_NS)
+			st->ph = DONE;
+		break;
 	case DONE:
 		break;
 	}
-	return DONE;
 }
 
 int srv_run(struct srv *s)
 {
-	enum stop_phase ph = RUNNING;
-	uint64_t t0 = 0;
+	struct stop st = {.ph = RUNNING, .s = s};
 
-	while (ph != DONE) {
+	while (st.ph != DONE) {
 		struct __kernel_timespec ts = {.tv_nsec = 20 * 1000000};
 		struct io_uring_cqe *cqe, *wait;
 		unsigned head, n = 0;
 		uint64_t now;
 
-		if (ph != RUNNING)
+		if (st.ph != RUNNING)
 			ts.tv_nsec = 5 * 1000000;
 		for (uint32_t i = 0; i < s->conns_cap; i++)
 			if (s->conns[i] && s->conns[i]->resume_ns)
@@ -775,7 +863,7 @@ int srv_run(struct srv *s)
 		}
 		arena_reset(&s->ar);
 		if (s->stopping)
-			ph = step_stop(s, ph, now, &t0);
+			step_stop(s, &st, now);
 	}
 	for (uint32_t i = 0; i < s->conns_cap; i++)
 		if (s->conns[i])

@@ -39,9 +39,12 @@ static const char usage[] =
     "  --frame-timeout MS     to finish a frame once begun (default 10000)\n"
     "  --idle-timeout S       no call and no subscription: closed (default 600; 0 never)\n"
     "  --input-budget MB      unframed input of all connections (default 256)\n"
+    "  --drain-timeout S      at a stop, wait up to S seconds for subscribers to\n"
+    "                         take their events (default 10)\n"
     "  (every smsrd.KEY number of the config file is --KEY too; docs/config.md)\n"
     "  -q, --quiet            log errors only\n"
-    "SIGTERM or SIGINT: stop accepting, finish what is queued (up to 5 s), stop.\n"
+    "SIGTERM or SIGINT: stop accepting, finish what is queued (up to 5 s), stop the\n"
+    "router, write every subscriber its events (up to --drain-timeout), close.\n"
     "SIGHUP: re-read the configuration file (channels, routes; rejected whole if bad).\n";
 
 static void defaults(struct smsrd_opts *o)
@@ -63,6 +66,7 @@ static void defaults(struct smsrd_opts *o)
 	o->max_batch = 1000;
 	o->max_subs = 16;
 	o->max_subs_total = 8192;
+	o->drain_timeout_s = 10;
 	o->sub_queue = SMSRD_SUBQ_DEFAULT;
 	o->status_max = 262144;
 	o->status_retention_s = 3600;
@@ -105,6 +109,7 @@ static const struct limit limits[] = {
     LIMIT("max_batch", max_batch, 1, 100000),
     LIMIT("max_subscriptions", max_subs, 0, 1024),
     LIMIT("max_subscriptions_total", max_subs_total, 0, 1u << 20),
+    LIMIT("drain_timeout", drain_timeout_s, 0, 3600),
     LIMIT("subscription_queue", sub_queue, 16, SMSRD_SUBQ_MAX),
     LIMIT("status_messages", status_max, 0, 1u << 26),
     LIMIT("status_retention", status_retention_s, 0, 30 * 86400),
@@ -347,13 +352,19 @@ int main(int argc, char **argv)
 		rc = srv_run(&s);
 		if (!s.o.quiet) {
 			struct smsr_stats st;
+			uint64_t stopped, unknown;
 
 			smsr_router_stats(s.r, &st);
+			hub_stop_counts(s.hub, &stopped, &unknown);
 			fprintf(stderr,
 				"smsrd: stopped: %llu accepted, %llu delivered, %llu failed, "
-				"%llu expired; %llu connections served\n",
+				"%llu expired, %llu router_stopped (never sent), %llu "
+				"outcome_unknown_at_stop (sent, delivery unknown); %llu "
+				"connections served\n",
 				(unsigned long long)st.accepted, (unsigned long long)st.delivered,
-				(unsigned long long)st.failed, (unsigned long long)st.expired,
+				(unsigned long long)(st.failed - stopped - unknown),
+				(unsigned long long)st.expired, (unsigned long long)stopped,
+				(unsigned long long)unknown,
 				(unsigned long long)s.stats.conns_total);
 		}
 	}

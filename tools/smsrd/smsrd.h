@@ -45,8 +45,9 @@ struct smsrd_opts {
 	char *tokens[SMSRD_MAX_TOKENS], *admin_tokens[SMSRD_MAX_TOKENS];
 	unsigned ntokens, nadmin;
 	uint32_t max_frame, max_calls, max_conns, max_batch, max_subs;
-	uint32_t max_subs_total; /* subscriptions on the whole server */
-	uint32_t sub_queue; /* default subscription queue */
+	uint32_t max_subs_total;  /* subscriptions on the whole server */
+	uint32_t drain_timeout_s; /* stop: longest wait for subscribers' events */
+	uint32_t sub_queue;	  /* default subscription queue */
 	uint32_t status_max;
 	uint32_t status_retention_s;
 	uint32_t unix_reserve;	   /* connection slots only Unix clients may take */
@@ -213,7 +214,14 @@ struct hub *hub_create(uint32_t cap, int event_fd);
 void hub_destroy(struct hub *h);
 void hub_event(void *arg, const struct smsr_event *ev); /* smsr_event_cb */
 void hub_set_status(struct hub *h, struct status_store *st);
+/* Until @until_ns (CLOCK_MONOTONIC; 0: from now on never), a producer that
+ * finds the queue full waits for the loop instead of dropping: the stop. */
+void hub_hold(struct hub *h, uint64_t until_ns);
+/* Final events seen so far that were router_stopped, outcome_unknown_at_stop. */
+void hub_stop_counts(struct hub *h, uint64_t *stopped, uint64_t *unknown);
 void hub_drain(struct srv *s);
+/* Events (and overflow markers) queued in subscriptions, not yet written. */
+size_t hub_unwritten(struct srv *s);
 void sub_flush(struct srv *s, struct conn *c);
 void srv_call_subscribe(struct srv *s, struct conn *c, Smsr__V1__Request *req);
 void srv_call_unsubscribe(struct srv *s, struct conn *c, Smsr__V1__Request *req);
