@@ -30,6 +30,7 @@
 
 #include "base/clock.h"
 #include "router_int.h"
+#include "tsan.h"
 
 #define EFD_TAG 1ull
 /* After a hand-off, keep polling the rings this long before sleeping:
@@ -99,6 +100,7 @@ void smsr__worker_push(struct smsr__worker *w, struct smsr__rec *chain)
 	/* The ring holds 64 K chains; it fills only if the worker is stuck
 	 * (e.g. in a slow event callback). The records are already admitted,
 	 * so wait rather than drop. */
+	SMSR__TSAN_RELEASE(chain); /* the records are the worker's from here */
 	while (!ck_ring_enqueue_mpsc(&w->ring, w->ring_buf, chain)) {
 		smsr__worker_wake(w);
 		if (++spins > 64)
@@ -109,6 +111,7 @@ void smsr__worker_push(struct smsr__worker *w, struct smsr__rec *chain)
 
 int smsr__worker_ctl(struct smsr__worker *w, struct smsr__ctl *ctl)
 {
+	SMSR__TSAN_RELEASE(ctl);
 	if (!ck_ring_enqueue_mpsc(&w->ctl, w->ctl_buf, ctl))
 		return -SMSR_EBUSY;
 	smsr__worker_wake(w);
@@ -121,6 +124,7 @@ static bool take_chains(struct smsr__worker *w)
 	bool any = false;
 
 	while (ck_ring_dequeue_mpsc(&w->ring, w->ring_buf, &chain)) {
+		SMSR__TSAN_ACQUIRE(chain);
 		any = true;
 		while (chain) {
 			struct smsr__rec *rec = chain;
@@ -146,8 +150,10 @@ static bool take_ctls(struct smsr__worker *w)
 	bool any = false;
 
 	while (ck_ring_dequeue_mpsc(&w->ctl, w->ctl_buf, &ctl)) {
-		struct smsr_chan *c = &w->r->chans[ctl->chan];
+		struct smsr_chan *c;
 
+		SMSR__TSAN_ACQUIRE(ctl);
+		c = &w->r->chans[ctl->chan];
 		any = true;
 		smsr__chan_ctl(w, c, ctl);
 		free(ctl);
