@@ -37,3 +37,12 @@ void smsr__epoch_release(struct smsr__epoch *e, unsigned slot)
 {
 	atomic_store_explicit(&e->slots[slot].busy, 0, memory_order_release);
 }
+
+/* ck_epoch_barrier() is ck_epoch_synchronize() then ck_epoch_reclaim()
+ * (libck 0.7.1); the acquire sits between them, before any callback frees. */
+void smsr__epoch_barrier(struct smsr__epoch *e, ck_epoch_record_t *rec)
+{
+	ck_epoch_synchronize(rec);
+	SMSR__TSAN_ACQUIRE(e);
+	ck_epoch_reclaim(rec);
+}

@@ -16,6 +16,8 @@
 #include <ck_epoch.h>
 #include <stdatomic.h>
 
+#include "tsan.h"
+
 #define SMSR__EPOCH_SLOTS 32
 
 struct smsr__epoch_slot {
@@ -38,5 +40,20 @@ void smsr__epoch_init(struct smsr__epoch *e);
  */
 ck_epoch_record_t *smsr__epoch_lease(struct smsr__epoch *e, unsigned *slot);
 void smsr__epoch_release(struct smsr__epoch *e, unsigned slot);
+
+/*
+ * ck_epoch_end() and ck_epoch_barrier() on @e, with the edge a grace
+ * period creates stated for ThreadSanitizer (tsan.h): what a section read
+ * happens before what a barrier after it frees. Every section on @e ends
+ * with smsr__epoch_end; every reclaimer waits with smsr__epoch_barrier.
+ * Without TSan they are their ck counterparts.
+ */
+static inline void smsr__epoch_end(struct smsr__epoch *e, ck_epoch_record_t *rec,
+				   ck_epoch_section_t *section)
+{
+	SMSR__TSAN_RELEASE(e);
+	ck_epoch_end(rec, section);
+}
+void smsr__epoch_barrier(struct smsr__epoch *e, ck_epoch_record_t *rec);
 
 #endif

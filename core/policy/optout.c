@@ -121,7 +121,7 @@ int smsr__optout_set(struct smsr__epoch *ep, struct smsr__optout *o, const char 
 		ret = ck_hs_remove(&o->hs, h, key) ? 1 : 0;
 	}
 	atomic_store(&o->n, ck_hs_count(&o->hs));
-	ck_epoch_barrier(writer_rec); /* frees the tables the set outgrew */
+	smsr__epoch_barrier(ep, writer_rec); /* frees the tables the set outgrew */
 	smsr__epoch_release(ep, slot);
 	writer_rec = NULL;
 	pthread_mutex_unlock(&o->lock);

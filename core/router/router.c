@@ -524,7 +524,7 @@ int smsr_router_optout(struct smsr_router *r, const char *number, int out)
 
 		ck_epoch_begin(rec, &section);
 		has = smsr__optout_has(&r->optout, e164);
-		ck_epoch_end(rec, &section);
+		smsr__epoch_end(&r->epoch, rec, &section);
 		smsr__epoch_release(&r->epoch, slot);
 		return has;
 	}

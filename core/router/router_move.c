@@ -68,7 +68,7 @@ size_t smsr__chan_evacuate(struct smsr__worker *w, struct smsr_chan *c)
 		}
 		rec = next;
 	}
-	ck_epoch_end(erec, &section);
+	smsr__epoch_end(&r->epoch, erec, &section);
 	smsr__epoch_release(&r->epoch, slot);
 	for (unsigned i = 0; i < r->nworkers; i++)
 		if (away[i].head)

@@ -134,7 +134,7 @@ uint64_t smsr__retry_run(struct smsr__worker *w)
 			next = q->head->deadline_ns;
 	}
 	if (erec) {
-		ck_epoch_end(erec, &section);
+		smsr__epoch_end(&r->epoch, erec, &section);
 		smsr__epoch_release(&r->epoch, slot);
 	}
 	return next;

@@ -69,6 +69,6 @@ void smsr__snap_publish(struct smsr_router *r, struct smsr__snapshot *s)
 		return;
 	rec = smsr__epoch_lease(&r->epoch, &slot);
 	ck_epoch_call(rec, &old->epoch_entry, snap_retire);
-	ck_epoch_barrier(rec);
+	smsr__epoch_barrier(&r->epoch, rec);
 	smsr__epoch_release(&r->epoch, slot);
 }

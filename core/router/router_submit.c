@@ -528,7 +528,7 @@ static int submit_many(struct smsr_router *r, const struct smsr_msg *msgs, size_
 		    submit_one(&b, &msgs[i], i + 1 < n ? &msgs[i + 1] : NULL, res ? &res[i] : NULL);
 	for (unsigned w = 0; w < r->nworkers; w++)
 		chain_flush(&b, w);
-	ck_epoch_end(erec, &section);
+	smsr__epoch_end(&r->epoch, erec, &section);
 	smsr__epoch_release(&r->epoch, slot);
 	count(r, &b, n);
 	atomic_fetch_sub(&r->active, 1);

@@ -30,7 +30,7 @@
 
 #include "base/clock.h"
 #include "router_int.h"
-#include "tsan.h"
+#include "base/tsan.h"
 
 #define EFD_TAG 1ull
 /* After a hand-off, keep polling the rings this long before sleeping:
