@@ -77,6 +77,7 @@ int smsr__chan_init(struct smsr_router *r, size_t i)
 	atomic_init(&c->state, SMSR_CHAN_DOWN);
 	atomic_init(&c->down_reason, -SMSR_ENOTRUNNING);
 	atomic_init(&c->tps, c->cfg->tps);
+	atomic_init(&c->price, c->cfg->price);
 	return 0;
 }
 
@@ -272,7 +273,7 @@ static void channel_info(const struct smsr_chan *c, struct smsr_channel_info *ci
 	ci->down_reason = atomic_load(&c->down_reason);
 	ci->tps = atomic_load(&c->tps);
 	ci->window = c->cfg->window;
-	ci->price = c->cfg->price;
+	ci->price = atomic_load_explicit(&c->price, memory_order_relaxed);
 	ci->inflight = SMSR__LOAD(c->stats.inflight);
 	ci->awaiting_dlr = SMSR__LOAD(c->stats.awaiting_dlr);
 	for (int i = 0; i < SMSR_NCLASS; i++)

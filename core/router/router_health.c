@@ -167,7 +167,8 @@ static void score(struct smsr__worker *w, struct smsr_chan *c)
 	const struct smsr__score_cfg *sc = &w->r->cfg.scoring;
 	double d = c->health.delivery < 0.05 ? 0.05 : c->health.delivery;
 	double rate = c->aimd_tps ? c->aimd_tps : atomic_load(&c->tps);
-	double lat = c->health.lat_ns / 1e9, price = c->cfg->price;
+	double lat = c->health.lat_ns / 1e9;
+	double price = atomic_load_explicit(&c->price, memory_order_relaxed);
 	uint64_t v = c->lanes.lane[0].count, all = smsr__lanes_queued(&c->lanes);
 
 	for (int k = 0; k < SMSR_NCLASS; k++) {

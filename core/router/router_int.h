@@ -96,6 +96,7 @@ struct smsr_chan {
 	_Atomic uint8_t state;		  /* enum smsr_chan_state */
 	_Atomic bool draining;		  /* operator's drain: survives link down/up */
 	_Atomic uint32_t tps;		  /* granted rate now (set_rate) */
+	_Atomic double price;		  /* cfg->price now (reloads change it) */
 	_Atomic int32_t down_reason;
 	struct smsr__counter admitted[SMSR_NCLASS]; /* by submitters */
 	struct smsr__counter released[SMSR_NCLASS]; /* by the worker */

@@ -310,6 +310,7 @@ int smsr_router_reload(struct smsr_router *r, const struct smsr_config *nc, char
 
 			keep[map[i]] = true;
 			r->cfg.chans[map[i]].price = nc->chans[i].price;
+			atomic_store_explicit(&c->price, nc->chans[i].price, memory_order_relaxed);
 			if (atomic_load(&c->tps) != nc->chans[i].tps)
 				smsr_router_channel_set_rate(r, map[i], nc->chans[i].tps);
 		}

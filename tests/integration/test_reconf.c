@@ -3,7 +3,8 @@
  * Description: hot reconfiguration through the public API while a thread
  * keeps submitting: a channel added and routed to by a reload, a channel
  * dropped by a reload, a channel whose settings change (replaced under the
- * same name, its queue moving onto the successor), a rate changed in place,
+ * same name, its queue moving onto the successor), a rate and a price
+ * changed in place (the worker's scoring reading the price meanwhile),
  * a channel drained (no new messages, its queue still sent),
  * and reloads that must be rejected whole (unknown driver, router settings
  * changed) leaving the running configuration as it was. Every accepted
@@ -112,6 +113,9 @@ static void test_reload_updates_in_place_or_replaces(void **state)
 	static const char *cfg_a_new = "channels = ( { name = \"A\"; driver = \"sim\"; tps = 0;\n"
 				       "  params = { dlr_delay_ms = 3; }; } );\n"
 				       "routes = ( { groups = ( [\"A\"] ); } );\n";
+	static const char *cfg_a_dear = "channels = ( { name = \"A\"; driver = \"sim\"; tps = 0;\n"
+					"  price = 0.07; params = { dlr_delay_ms = 3; }; } );\n"
+					"routes = ( { groups = ( [\"A\"] ); } );\n";
 	static const char *cfg_slow = "channels = ( { name = \"A\"; driver = \"sim\"; tps = 5;\n"
 				      "  params = { dlr_delay_ms = 2; }; } );\n"
 				      "routes = ( { groups = ( [\"A\"] ); } );\n";
@@ -136,6 +140,13 @@ static void test_reload_updates_in_place_or_replaces(void **state)
 	assert_int_equal(ci[0].state, SMSR_CHAN_REMOVED);
 	assert_int_equal(smsr_router_channel_find(r, "A"), 1);
 	assert_int_equal(ci[1].tps, 0);
+	/* Only the price differs: same channel, and the worker's health ticks
+	 * (every sweep, 100 ms) score it with the new price. */
+	assert_int_equal(reload(r, cfg_a_dear, err, sizeof(err)), 0);
+	sleep_ms(300);
+	assert_int_equal(smsr_router_channels(r, ci, 4), 2);
+	assert_int_equal(smsr_router_channel_find(r, "A"), 1);
+	assert_true(ci[1].price > 0.069 && ci[1].price < 0.071);
 	smsr_router_destroy(r);
 	evlog_fini(&log);
 }
