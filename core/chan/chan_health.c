@@ -169,8 +169,9 @@ int smsr__health_answer(struct smsr__health *h, const struct smsr__health_cfg *c
 void smsr__health_report(struct smsr__health *h, bool delivered, uint64_t delay_ns, uint64_t now_ns)
 {
 	h->last_report = now_ns;
-	h->report_ns = h->report_ns == 0 ? (double)delay_ns
-					 : h->report_ns + EWMA * ((double)delay_ns - h->report_ns);
+	h->report_ns = !h->reported ? (double)delay_ns
+				    : h->report_ns + EWMA * ((double)delay_ns - h->report_ns);
+	h->reported = true;
 	h->delivery += DLV_EWMA * ((delivered ? 1.0 : 0.0) - h->delivery);
 }
 
@@ -185,7 +186,7 @@ uint64_t smsr__health_report_limit(const struct smsr__health *h, const struct sm
 {
 	uint64_t t = (uint64_t)cfg->report_silence_ms * MS;
 
-	if (h->report_ns == 0)
+	if (!h->reported)
 		return UINT64_MAX; /* no report seen yet: nothing to compare with */
 	return (double)t < REPORT_FACTOR * h->report_ns ? (uint64_t)(REPORT_FACTOR * h->report_ns)
 							: t;

@@ -62,6 +62,7 @@ struct smsr__health {
 	uint32_t opens; /* in a row, for the cool-down */
 	uint32_t half_ok;
 	double lat_ns, report_ns; /* moving averages; 0 until seen */
+	bool reported;		  /* a report came: report_ns is a measure (0 is one) */
 	/* Answer latencies of the last 10-20 s, for percentiles: log-linear
 	 * buckets (4 per power of two of microseconds), this period and the
 	 * one before. */

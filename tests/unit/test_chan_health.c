@@ -115,6 +115,13 @@ static void test_breaker_black_holes(void **state)
 	assert_int_equal(smsr__health_check(&h, &cfg, 0, 5, T0 + 61000 * MS), SMSR__BRK_CLOSED);
 	assert_int_equal(smsr__health_check(&h, &cfg, 0, 5, T0 + 61500 * MS), SMSR__BRK_OPEN);
 	assert_int_equal(h.reason, -SMSR_ENOREPORTS);
+	/* A report handled in the same worker turn as its answer took 0 ns:
+	 * it is still a report seen, and silence after it is judged. */
+	smsr__health_init(&h, T0);
+	smsr__health_report(&h, true, 0, T0);
+	assert_int_equal(smsr__health_report_limit(&h, &cfg), 1500 * MS);
+	assert_int_equal(smsr__health_check(&h, &cfg, 0, 5, T0 + 1500 * MS), SMSR__BRK_OPEN);
+	assert_int_equal(h.reason, -SMSR_ENOREPORTS);
 }
 
 static void test_latency_percentiles(void **state)
