@@ -25,4 +25,19 @@ void smsr__arena_fini(struct smsr__arena *a);
 void *smsr__alloc(const struct smsr__arena *a, size_t size);
 void smsr__free(const struct smsr__arena *a, void *p, size_t size);
 
+/*
+ * The bytes an allocation of @size really takes: jemalloc's size class
+ * (16-byte steps to 128, then four classes per doubling). What the memory
+ * budget charges; under libc (sanitizer builds) a close estimate.
+ */
+static inline size_t smsr__alloc_charge(size_t size)
+{
+	size_t step;
+
+	if (size <= 128)
+		return (size + 15) & ~(size_t)15;
+	step = (size_t)1 << (61 - __builtin_clzll((unsigned long long)size - 1));
+	return (size + step - 1) & ~(step - 1);
+}
+
 #endif

@@ -24,6 +24,11 @@
 #define SMSR__GROUP_CHANS_MAX 8
 #define SMSR__CHANS_MAX	      1024 /* channels in a config, and ever added to a router */
 
+/* router.memory_budget: default and range, in bytes. */
+#define SMSR__BUDGET_DEFAULT (256ull << 20)
+#define SMSR__BUDGET_MIN     (1ull << 20)
+#define SMSR__BUDGET_MAX     (1ull << 40)
+
 /* Bit masks: classes use bit (class - 1), carriers bit (carrier). */
 #define SMSR__CLASS_BIT(c)   (1u << ((c)-1))
 #define SMSR__ALL_CLASSES    0x7u
@@ -82,6 +87,8 @@ struct smsr_config {
 	uint32_t max_attempts;		   /* sends per message, first included */
 	uint32_t retry_backoff_ms;	   /* before the 2nd attempt; doubles after */
 	uint32_t resend_classes;	   /* SMSR__CLASS_BIT: resent when the outcome is unknown */
+	/* Bytes of message records held, accept to final (router.memory_budget). */
+	uint64_t memory_budget;
 	struct smsr__score_cfg {
 		bool enabled;
 		double time_value[SMSR_NCLASS]; /* price units per second of waiting */

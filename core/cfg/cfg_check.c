@@ -200,6 +200,61 @@ int smsr__cfg_get_duration(struct smsr__cfg_ctx *c, const config_setting_t *grou
 	return 1;
 }
 
+int smsr__cfg_parse_bytes(const char *s, uint64_t *bytes)
+{
+	static const struct {
+		const char *unit;
+		unsigned shift;
+	} units[] = {{"KB", 10}, {"MB", 20}, {"GB", 30}};
+	uint64_t v = 0;
+	const char *p = s;
+
+	for (; isdigit((unsigned char)*p); p++) {
+		if (p - s >= 12)
+			return -SMSR_EINVAL; /* far beyond any range we accept */
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == s)
+		return -SMSR_EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].unit) == 0) {
+			*bytes = v << units[i].shift;
+			return 0;
+		}
+	}
+	return -SMSR_EINVAL;
+}
+
+int smsr__cfg_get_bytes(struct smsr__cfg_ctx *c, const config_setting_t *group, const char *key,
+			uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	uint64_t v;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		if (smsr__cfg_parse_bytes(config_setting_get_string(s), &v) < 0)
+			return smsr__cfg_fail(c, s, NULL,
+					      "\"%s\" is not a size (e.g. \"512KB\", \"256MB\", "
+					      "\"2GB\", or bytes)",
+					      config_setting_get_string(s));
+	} else if (config_setting_type(s) == CONFIG_TYPE_INT ||
+		   config_setting_type(s) == CONFIG_TYPE_INT64) {
+		long long i = config_setting_get_int64(s);
+
+		v = i < 0 ? UINT64_MAX : (uint64_t)i;
+	} else {
+		return smsr__cfg_fail(c, s, NULL, "must be a size string or bytes");
+	}
+	if (v < lo || v > hi)
+		return smsr__cfg_fail(c, s, NULL, "must be %lluMB..%lluGB",
+				      (unsigned long long)(lo >> 20),
+				      (unsigned long long)(hi >> 30));
+	*out = v;
+	return 1;
+}
+
 int smsr__cfg_name_ok(const char *s, size_t len)
 {
 	if (len == 0 || len > SMSR__NAME_MAX)

@@ -54,6 +54,16 @@ int smsr__cfg_get_duration(struct smsr__cfg_ctx *c, const config_setting_t *grou
 /* Parse a duration string @s into *@ms. 0 or -SMSR_EINVAL (bad form, overflow). */
 int smsr__cfg_parse_duration(const char *s, uint64_t *ms);
 
+/*
+ * Size member @key ("512KB", "256MB", "2GB": binary units, 1 MB = 2^20 bytes;
+ * or an integer number of bytes), in @lo..@hi bytes (@lo, @hi whole MB, GB).
+ */
+int smsr__cfg_get_bytes(struct smsr__cfg_ctx *c, const config_setting_t *group, const char *key,
+			uint64_t lo, uint64_t hi, uint64_t *out);
+
+/* Parse a size string @s into *@bytes. 0 or -SMSR_EINVAL (bad form). */
+int smsr__cfg_parse_bytes(const char *s, uint64_t *bytes);
+
 /* Name member @key: 1..31 characters of [A-Za-z0-9_.-], into @out. */
 int smsr__cfg_get_name(struct smsr__cfg_ctx *c, const config_setting_t *group, const char *key,
 		       char out[SMSR__NAME_MAX + 1]);

@@ -34,8 +34,9 @@
 
 /* "smsrd" belongs to the daemon (tools/smsrd), which reads it itself. */
 static const char *const top_keys[] = {"router", "carriers", "channels", "routes", "smsrd", NULL};
-static const char *const router_keys[] = {"node_id", "workers", "validity", "health",
-					  "retry",   "scoring", NULL};
+static const char *const router_keys[] = {
+    "node_id", "workers", "validity", "health", "retry", "scoring", "memory_budget", NULL,
+};
 static const char *const class_keys[] = {"verification", "notice", "marketing", NULL};
 static const char *const carriers_keys[] = {"prefixes", "ported", NULL};
 static const char *const prefix_keys[] = {"prefix", "carrier", NULL};
@@ -48,6 +49,7 @@ static void router_defaults(struct smsr_config *cfg)
 	cfg->validity_ms[SMSR_CLASS_VERIFICATION - 1] = 5 * 60 * 1000;
 	cfg->validity_ms[SMSR_CLASS_NOTICE - 1] = 24 * 3600 * 1000;
 	cfg->validity_ms[SMSR_CLASS_MARKETING - 1] = 72 * 3600 * 1000;
+	cfg->memory_budget = SMSR__BUDGET_DEFAULT;
 	smsr__cfg_health_defaults(cfg);
 }
 
@@ -76,7 +78,9 @@ static int parse_router(struct smsr__cfg_ctx *c, const config_setting_t *root,
 		return 0;
 	if ((rc = smsr__cfg_check_keys(c, r, router_keys)) < 0 ||
 	    (rc = smsr__cfg_get_u32(c, r, "node_id", 0, 511, &cfg->node_id)) < 0 ||
-	    (rc = smsr__cfg_get_u32(c, r, "workers", 1, 64, &cfg->workers)) < 0)
+	    (rc = smsr__cfg_get_u32(c, r, "workers", 1, 64, &cfg->workers)) < 0 ||
+	    (rc = smsr__cfg_get_bytes(c, r, "memory_budget", SMSR__BUDGET_MIN, SMSR__BUDGET_MAX,
+				      &cfg->memory_budget)) < 0)
 		return rc;
 	if ((rc = parse_validity(c, r, cfg)) < 0)
 		return rc;

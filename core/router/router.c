@@ -157,6 +157,7 @@ int smsr_router_create(struct smsr_router **out, const struct smsr_config *cfg,
 		goto err_router;
 	}
 	assign_channels(r);
+	smsr__mem_set_budget(r, r->cfg.memory_budget);
 	ret = smsr__snap_build(r, &snap);
 	if (ret < 0)
 		goto err_router;
@@ -169,6 +170,13 @@ err_router:
 err_def:
 	smsr_config_destroy(def);
 	return ret;
+}
+
+void smsr__mem_set_budget(struct smsr_router *r, uint64_t budget)
+{
+	atomic_store(&r->mem_limit[SMSR_CLASS_VERIFICATION - 1], budget);
+	atomic_store(&r->mem_limit[SMSR_CLASS_NOTICE - 1], budget - budget / 8);
+	atomic_store(&r->mem_limit[SMSR_CLASS_MARKETING - 1], budget - budget / 4);
 }
 
 static void close_all(struct smsr_router *r)
@@ -498,6 +506,10 @@ int smsr_router_stats(struct smsr_router *r, struct smsr_stats *out)
 	out->opt_outs = atomic_load(&r->n_mo[1]);
 	out->opt_ins = atomic_load(&r->n_mo[2]);
 	out->opted_out_now = atomic_load(&r->optout.n);
+	out->mem_held = smsr__mem_held(r);
+	out->mem_budget = atomic_load(&r->mem_limit[SMSR_CLASS_VERIFICATION - 1]);
+	out->busy_lanes = atomic_load(&r->n_busy[SMSR__BUSY_LANES]);
+	out->busy_memory = atomic_load(&r->n_busy[SMSR__BUSY_MEMORY]);
 	for (size_t i = 0; i < r->nchans; i++) {
 		for (int k = 0; k < SMSR_NCLASS; k++)
 			out->queued_now += lane_depth(&r->chans[i], k);

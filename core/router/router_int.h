@@ -176,6 +176,7 @@ struct smsr__worker {
 	bool backlog; /* messages wait on pacing on an up channel */
 	_Atomic uint64_t stale_reports;
 	_Atomic uint64_t finals[3]; /* delivered, failed, expired */
+	_Atomic uint64_t mem_freed; /* budget bytes of the records it freed (router_submit.c) */
 	_Atomic uint64_t inflight_now;
 	_Atomic uint64_t retrying; /* waiting in @retry */
 	struct smsr__retry_q retry[SMSR__ATTEMPTS_MAX];
@@ -237,12 +238,51 @@ struct smsr_router {
 
 	struct smsr__counter last_id; /* (ms << 13 | seq) of the last id handed out */
 
+	/*
+	 * The memory budget (router_submit.c). Submitters charge record bytes
+	 * in chunks (returning what a call did not use), workers count what
+	 * they free in their own mem_freed; held = charged - the sum of those.
+	 * seen_released caches that sum: it only errs towards "full".
+	 */
+	struct smsr__counter mem_charged;
+	_Atomic uint64_t mem_limit[SMSR_NCLASS]; /* what each class may fill the budget to */
+	_Atomic uint64_t n_busy[2];		 /* busy: lanes full, over budget */
+
 	/* Submit-side counters, added once per call. */
 	struct smsr__counter n_submitted, n_accepted, n_rejected;
 	struct smsr__counter n_class[SMSR_NCLASS];
 	_Atomic uint64_t n_reason[SMSR_REASONS_MAX];
 	_Atomic uint64_t n_mo[3]; /* MO replies: plain, opt-out, opt-in */
 };
+
+/* Busy, why (smsr_stats.busy_*). */
+enum smsr__busy {
+	SMSR__BUSY_LANES = 0,  /* every lane that could take it is full */
+	SMSR__BUSY_MEMORY = 1, /* over the memory budget (for its class) */
+};
+
+/* Budget bytes the workers have freed so far. */
+static inline uint64_t smsr__mem_freed(const struct smsr_router *r)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < r->nworkers; i++)
+		n += atomic_load_explicit(&r->workers[i].mem_freed, memory_order_relaxed);
+	return n;
+}
+
+/* Bytes held now: charged less freed (eventually consistent; never negative). */
+static inline uint64_t smsr__mem_held(const struct smsr_router *r)
+{
+	int64_t held = (int64_t)(atomic_load_explicit(&r->mem_charged.v, memory_order_relaxed) -
+				 smsr__mem_freed(r));
+
+	return held > 0 ? (uint64_t)held : 0;
+}
+
+/* Set what each class may fill @budget to: all of it for codes, 7/8 for
+ * notices, 3/4 for promotions (router.c). */
+void smsr__mem_set_budget(struct smsr_router *r, uint64_t budget);
 
 /* Worker side (router_worker.c). */
 int smsr__worker_init(struct smsr__worker *w, struct smsr_router *r, unsigned index);

@@ -9,15 +9,16 @@
  * Routes only reach it once a snapshot names it.
  *
  * A reload is checked whole before anything changes: the document parses,
- * its router settings equal the running ones, every channel's driver
- * exists. Then, in this order: channels new by name are added; channels
- * whose settings changed beyond rate and price are replaced (a new channel
- * under the same name is added now, the old one removed below, so its queue
- * can move onto its successor); rate and price change in place; the routes
- * and carrier tables are swapped in one snapshot; channels no longer named
- * are removed (their queues move to the other channels of their routes). If
- * adding a channel fails, the ones added so far are removed again and the
- * running configuration stays.
+ * its router settings equal the running ones (memory_budget aside: it
+ * changes in place), every channel's driver exists. Then, in this order:
+ * channels new by name are added; channels whose settings changed beyond
+ * rate and price are replaced (a new channel under the same name is added
+ * now, the old one removed below, so its queue can move onto its
+ * successor); rate and price change in place; the routes and carrier
+ * tables are swapped in one snapshot; channels no longer named are removed
+ * (their queues move to the other channels of their routes). If adding a
+ * channel fails, the ones added so far are removed again and the running
+ * configuration stays.
  */
 #include <sched.h>
 #include <stdarg.h>
@@ -314,6 +315,10 @@ int smsr_router_reload(struct smsr_router *r, const struct smsr_config *nc, char
 			if (atomic_load(&c->tps) != nc->chans[i].tps)
 				smsr_router_channel_set_rate(r, map[i], nc->chans[i].tps);
 		}
+		/* In place: a smaller budget refuses new messages until enough
+		 * have ended; nothing held is dropped. */
+		r->cfg.memory_budget = nc->memory_budget;
+		smsr__mem_set_budget(r, nc->memory_budget);
 		for (size_t i = 0; i < before; i++)
 			if (!keep[i] && atomic_load(&r->chans[i].state) != SMSR_CHAN_REMOVED)
 				smsr_router_channel_remove(r, (int)i);

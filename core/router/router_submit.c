@@ -6,7 +6,16 @@
  * Each message is checked completely before anything is reserved, so a
  * rejected message leaves no trace but its counted reason. Admission is a
  * fetch-add on the chosen lane's counter, undone when the lane is full:
- * lanes can never grow past their bound. Accepted records are chained per
+ * lanes can never grow past their bound.
+ *
+ * Overload. The memory budget answers busy at once rather than accept
+ * what would only grow memory: every record is charged (its allocator
+ * size class) from acceptance to its final state against
+ * router.memory_budget, promotions up to 3/4 of it, notices 7/8, codes
+ * all; a call reserves from the shared counter for up to MEM_AHEAD
+ * messages at a time and returns what it did not use, and workers count
+ * what they free on their own line, so no message pays a contended atomic
+ * of its own. Accepted records are chained per
  * worker and handed over once per call (or every CHAIN_MAX messages), so
  * a batch costs one ring operation and at most one wake-up per worker.
  * This is also the one place where "accept -> record -> ack" happens: the
@@ -27,6 +36,8 @@
 #define ID_SEQ_BITS  13
 #define ID_NODE_BITS 9
 #define ID_EPOCH_MS  1735689600000ull /* 2025-01-01T00:00:00Z */
+/* Budget reserved at once: for up to this many messages like the current one. */
+#define MEM_AHEAD 32
 
 struct chain {
 	struct smsr__rec *head, *tail;
@@ -42,6 +53,8 @@ struct batch {
 	size_t ahead_size;
 	uint64_t accepted, rejected;
 	uint64_t by_class[SMSR_NCLASS];
+	uint64_t credit;      /* budget bytes reserved and not yet used */
+	size_t left;	      /* messages of the call not yet submitted, this one included */
 	struct chain *chains; /* one per worker */
 };
 
@@ -80,8 +93,13 @@ static int check_str(const char *s, size_t max, size_t *len, int err)
 	return 0;
 }
 
-/* Reserve a place in lane @cls of @c. */
-static int admit(struct smsr_chan *c, int cls)
+/* What admission needs to know of the message besides its class. */
+struct want {
+	unsigned why; /* out: SMSR__BUSY_* bits of the refusals */
+};
+
+/* Reserve a place in lane @cls of @c. -SMSR_EBUSY (why in @w->why) when full. */
+static int admit(struct smsr_chan *c, int cls, struct want *w)
 {
 	struct smsr__counter *a = &c->admitted[cls - 1];
 	uint64_t cap = c->cfg->lane_cap[cls - 1];
@@ -90,10 +108,12 @@ static int admit(struct smsr_chan *c, int cls)
 
 	if (old - rel < cap)
 		return 0;
+	/* The view of what left may be stale: it only errs towards "full". */
 	rel = atomic_load_explicit(&c->released[cls - 1].v, memory_order_relaxed);
 	atomic_store_explicit(&a->seen_released, rel, memory_order_relaxed);
 	if (old - rel < cap)
 		return 0;
+	w->why |= 1u << SMSR__BUSY_LANES;
 	atomic_fetch_sub_explicit(&a->v, 1, memory_order_relaxed);
 	return -SMSR_EBUSY;
 }
@@ -172,7 +192,7 @@ static uint32_t shares(const struct smsr__snapshot *s, const struct smsr__group_
  * -SMSR_ENOCHANNEL (none up).
  */
 static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__group_cfg *grp, int cls,
-			 uint64_t hash, int exclude)
+			 uint64_t hash, int exclude, struct want *w)
 {
 	uint32_t share[SMSR__GROUP_CHANS_MAX], total, target, start = 0;
 	int ret = -SMSR_ENOCHANNEL;
@@ -194,7 +214,7 @@ static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__grou
 
 		if (share[i] == 0)
 			continue;
-		if (admit(c, cls) == 0)
+		if (admit(c, cls, w) == 0)
 			return (int)c->index;
 		ret = -SMSR_EBUSY;
 	}
@@ -202,7 +222,7 @@ static int pick_in_group(const struct smsr__snapshot *s, const struct smsr__grou
 }
 
 static int route(const struct smsr__snapshot *s, int cls, int carrier, const char *e164,
-		 uint64_t hash, int exclude)
+		 uint64_t hash, int exclude, struct want *w)
 {
 	const struct smsr__route_cfg *rule = smsr__route_find(s->routes, cls, carrier, e164);
 	int ret = -SMSR_ENOROUTE;
@@ -210,7 +230,7 @@ static int route(const struct smsr__snapshot *s, int cls, int carrier, const cha
 	if (!rule)
 		return -SMSR_ENOROUTE;
 	for (uint32_t g = 0; g < rule->ngroups; g++) {
-		int got = pick_in_group(s, &rule->groups[g], cls, hash, exclude);
+		int got = pick_in_group(s, &rule->groups[g], cls, hash, exclude, w);
 
 		if (got >= 0)
 			return got;
@@ -223,7 +243,52 @@ static int route(const struct smsr__snapshot *s, int cls, int carrier, const cha
 int smsr__route_pick(const struct smsr__snapshot *s, int cls, int carrier, const char *e164,
 		     uint64_t hash, int exclude)
 {
-	return route(s, cls, carrier, e164, mix(hash), exclude);
+	struct want w = {0};
+
+	return route(s, cls, carrier, e164, mix(hash), exclude, &w);
+}
+
+/*
+ * Charge @n bytes of the budget for class @cls to the shared counter.
+ * False (and nothing charged) if that would pass the class's limit.
+ */
+static bool mem_reserve(struct smsr_router *r, uint64_t n, int cls)
+{
+	int64_t limit = (int64_t)atomic_load_explicit(&r->mem_limit[cls - 1], memory_order_relaxed);
+	uint64_t charged =
+	    atomic_fetch_add_explicit(&r->mem_charged.v, n, memory_order_relaxed) + n;
+	uint64_t freed = atomic_load_explicit(&r->mem_charged.seen_released, memory_order_relaxed);
+
+	if ((int64_t)(charged - freed) <= limit)
+		return true;
+	freed = smsr__mem_freed(r);
+	atomic_store_explicit(&r->mem_charged.seen_released, freed, memory_order_relaxed);
+	if ((int64_t)(charged - freed) <= limit)
+		return true;
+	atomic_fetch_sub_explicit(&r->mem_charged.v, n, memory_order_relaxed);
+	return false;
+}
+
+/*
+ * Take @need budget bytes for a message of class @cls: from what this
+ * call holds, else reserve for up to MEM_AHEAD more messages like it (just
+ * @need for a single submit; at the limit, just what is missing).
+ */
+static bool mem_take(struct batch *b, uint64_t need, int cls)
+{
+	uint64_t more;
+
+	if (b->credit < need) {
+		more = need * (b->left < MEM_AHEAD ? b->left : MEM_AHEAD) - b->credit;
+		if (!mem_reserve(b->r, more, cls)) {
+			more = need - b->credit;
+			if (!mem_reserve(b->r, more, cls))
+				return false;
+		}
+		b->credit += more;
+	}
+	b->credit -= need;
+	return true;
 }
 
 struct prepared {
@@ -405,8 +470,14 @@ static void chain_add(struct batch *b, struct smsr__rec *rec)
 		chain_flush(b, wi);
 }
 
+/* One cause per refusal: the budget, else lanes full. */
+static int busy_cause(unsigned why)
+{
+	return why & (1u << SMSR__BUSY_MEMORY) ? SMSR__BUSY_MEMORY : SMSR__BUSY_LANES;
+}
+
 static void reject(struct batch *b, const struct smsr_msg *m, const struct prepared *p, int reason,
-		   struct smsr_result *res)
+		   unsigned why, struct smsr_result *res)
 {
 	struct smsr_router *r = b->r;
 	int k = -reason - SMSR_EINVAL;
@@ -414,6 +485,8 @@ static void reject(struct batch *b, const struct smsr_msg *m, const struct prepa
 	b->rejected++;
 	if (k >= 0 && k < SMSR_REASONS_MAX)
 		atomic_fetch_add_explicit(&r->n_reason[k], 1, memory_order_relaxed);
+	if (reason == -SMSR_EBUSY)
+		atomic_fetch_add_explicit(&r->n_busy[busy_cause(why)], 1, memory_order_relaxed);
 	if (res)
 		*res =
 		    (struct smsr_result){.status = reason, .cls = (uint8_t)p->cls, .channel = -1};
@@ -437,7 +510,8 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, const struct sm
 	struct prepared p = {.cls = m ? (int)m->cls : 0, .e164_len = -1};
 	struct smsr__rec *rec, *pre = b->ahead;
 	size_t pre_size = b->ahead_size;
-	uint64_t logical = b->ids++;
+	uint64_t logical = b->ids++, charge;
+	struct want w = {0};
 	int carrier, chan, ret;
 
 	b->ahead = NULL;
@@ -460,10 +534,20 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, const struct sm
 		goto err;
 	}
 	carrier = smsr__carrier_lookup(b->snap->carriers, p.e164, (size_t)p.e164_len);
-	chan = route(b->snap, p.cls, carrier, p.e164, mix(logical), -1);
+	chan = route(b->snap, p.cls, carrier, p.e164, mix(logical), -1, &w);
 	if (chan < 0) {
 		smsr__free(&b->r->arena, rec, rec->alloc_size);
 		ret = chan;
+		goto err;
+	}
+	/* After routing, so that a message no channel could take hears why. */
+	charge = smsr__alloc_charge(rec->alloc_size);
+	if (!mem_take(b, charge, p.cls)) {
+		atomic_fetch_sub_explicit(&b->r->chans[chan].admitted[p.cls - 1].v, 1,
+					  memory_order_relaxed);
+		smsr__free(&b->r->arena, rec, rec->alloc_size);
+		w.why = 1u << SMSR__BUSY_MEMORY;
+		ret = -SMSR_EBUSY;
 		goto err;
 	}
 	fill(b, rec, m, &p);
@@ -485,7 +569,7 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, const struct sm
 	chain_add(b, rec);
 	return 0;
 err:
-	reject(b, m, &p, ret, res);
+	reject(b, m, &p, ret, w.why, res);
 	return ret;
 }
 
@@ -523,9 +607,13 @@ static int submit_many(struct smsr_router *r, const struct smsr_msg *msgs, size_
 	b.snap = atomic_load_explicit(&r->snap, memory_order_acquire);
 	b.now = smsr__now_ns();
 	b.ids = ids_reserve(r, n ? n : 1);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		b.left = n - i;
 		*last =
 		    submit_one(&b, &msgs[i], i + 1 < n ? &msgs[i + 1] : NULL, res ? &res[i] : NULL);
+	}
+	if (b.credit)
+		atomic_fetch_sub_explicit(&r->mem_charged.v, b.credit, memory_order_relaxed);
 	for (unsigned w = 0; w < r->nworkers; w++)
 		chain_flush(&b, w);
 	smsr__epoch_end(&r->epoch, erec, &section);

@@ -74,7 +74,11 @@ SMSR_API void smsr_router_destroy(struct smsr_router *r);
  * Submit one message (@msg borrowed for the call). Returns 0 and fills
  * @res (may be NULL) with the id, or returns the rejection reason (also in
  * @res->status): -SMSR_EBADNUMBER, -SMSR_EBADUTF8, -SMSR_ENOCHANNEL,
- * -SMSR_EBUSY (lanes full: retry later) and so on. Does not block: it
+ * -SMSR_EBUSY and so on. Busy means "not now, retry later", for one of
+ * two causes (counted apart in smsr_stats): the lanes of every channel
+ * that could take it are full; or the router holds its memory budget
+ * (router.memory_budget; promotions may fill 3/4 of it, notices 7/8, codes
+ * all). Does not block: it
  * only spins (yielding) in the pathological case where a worker has 64 K
  * hand-offs it has not yet taken, e.g. an event callback that blocks.
  */
@@ -199,8 +203,10 @@ SMSR_API int smsr_router_channel_add(struct smsr_router *r, const char *text, ch
  * move to the other channels of their routes); channels whose settings
  * changed are replaced by a new channel of the same name (the old one's
  * queue moves onto it), except that tps and price change in place; routes,
- * carrier prefixes and ported numbers are replaced. Router settings
- * (node_id, workers, validity, health, retry) must be unchanged. A
+ * carrier prefixes and ported numbers are replaced; router.memory_budget
+ * applies at once (a smaller one refuses new messages until enough of
+ * those held have ended). Other router settings (node_id, workers,
+ * validity, health, retry) must be unchanged. A
  * configuration that cannot be applied is rejected whole (-SMSR_ECONFIG,
  * -SMSR_ENODRIVER, or the error of a channel that would not open) with a
  * reason in @err, and the running one stays. @cfg is borrowed.
@@ -283,6 +289,15 @@ struct smsr_stats {
 	uint64_t mo_received;		/* MO replies injected */
 	uint64_t opt_outs, opt_ins;	/* of them, STOP / START keywords */
 	uint64_t opted_out_now;		/* numbers on the opt-out list */
+	/*
+	 * Overload (see smsr_router_submit()). mem_held: bytes of message
+	 * records held, from acceptance to the final state (allocator size
+	 * classes, text included); mem_budget: router.memory_budget. The
+	 * busy refusals by cause — they add up to rejected_by_reason for
+	 * busy: lanes full, or over the budget.
+	 */
+	uint64_t mem_held, mem_budget;
+	uint64_t busy_lanes, busy_memory;
 };
 
 /* A snapshot of the router's counters (eventually consistent). */

@@ -4,7 +4,7 @@
  *   The configuration parser (core/cfg/cfg_parse.c, core/cfg/cfg_check.c) and the
  *   embedded default (core/cfg/cfg_default.c). The default must parse into the
  *   documented channels and routes; absent settings take their documented
- *   defaults; durations accept every unit; every validation rule rejects
+ *   defaults; durations and sizes accept every unit; every validation rule rejects
  *   the whole document with one line naming the source line and the
  *   setting, and leaves the previously parsed configuration untouched;
  *   copies are deep; files load, and a missing file reports its errno.
@@ -83,6 +83,7 @@ static void test_default_text_parses_into_documented_channels(void **state)
 		assert_non_null(smsr_param_str(ch->params, ch->nparams, "delivery_rate"));
 	}
 	assert_int_equal(cfg->chans[0].classes, SMSR__CLASS_BIT(SMSR_CLASS_VERIFICATION));
+	assert_int_equal(cfg->memory_budget, 256u << 20);
 	/* Backups cost a little more than their primaries. */
 	for (size_t i = 1; i < 9; i += 2)
 		assert_true(cfg->chans[i + 1].price > cfg->chans[i].price);
@@ -128,6 +129,7 @@ static void test_absent_settings_take_documented_defaults(void **state)
 	assert_int_equal(cfg->validity_ms[0], 5 * 60000);
 	assert_int_equal(cfg->validity_ms[1], 24 * 3600000);
 	assert_int_equal(cfg->validity_ms[2], 72 * 3600000);
+	assert_int_equal(cfg->memory_budget, 256u << 20);
 	assert_int_equal(a->carriers, SMSR__ALL_CARRIERS);
 	assert_int_equal(a->classes, SMSR__ALL_CLASSES);
 	assert_int_equal(a->tps, 0);
@@ -197,6 +199,33 @@ static void test_durations_accept_every_unit_and_integer_ms(void **state)
 	assert_int_equal(cfg->validity_ms[2], 72 * 3600000);
 	assert_int_equal(cfg->chans[0].dlr_timeout_ms, 7200000);
 	assert_int_equal(cfg->chans[0].submit_timeout_ms, 250);
+	smsr_config_destroy(cfg);
+}
+
+static void test_sizes_accept_binary_units_and_bytes(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} ok[] = {{"512KB", 512u << 10}, {"256MB", 256u << 20}, {"2GB", 2ull << 30}, {"0MB", 0}};
+	static const char *const bad[] = {"",	"MB",	 "5",	 "5 MB",	   "5mb",
+					  "5M", "1.5GB", "-1MB", "9999999999999GB"};
+	struct smsr_config *cfg;
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(smsr__cfg_parse_bytes(ok[i].text, &v), 0);
+		assert_int_equal(v, ok[i].bytes);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(smsr__cfg_parse_bytes(bad[i], &v), -SMSR_EINVAL);
+	cfg = parse_ok(DOC("router: { memory_budget = \"3GB\"; };", CH_A, RT_A));
+	assert_int_equal(cfg->memory_budget, 3ull << 30);
+	smsr_config_destroy(cfg);
+	/* Bytes past 2^31 - 1 need libconfig's L: 1.5 truncates plain integers to 32 bits. */
+	cfg = parse_ok(DOC("router: { memory_budget = 5000000000L; };", CH_A, RT_A));
+	assert_int_equal(cfg->memory_budget, 5000000000ull);
 	smsr_config_destroy(cfg);
 }
 
@@ -288,6 +317,12 @@ static const struct {
      "line 1: router.validity.notice: must be 1s..7d"},
     {DOC("router: { validity = { notice = \"5x\"; }; };", CH_A, RT_A),
      "line 1: router.validity.notice: \"5x\" is not a duration"},
+    {DOC("router: { memory_budget = \"512KB\"; };", CH_A, RT_A),
+     "line 1: router.memory_budget: must be 1MB..1024GB"},
+    {DOC("router: { memory_budget = \"2TB\"; };", CH_A, RT_A),
+     "line 1: router.memory_budget: \"2TB\" is not a size"},
+    {DOC("router: { memory_budget = 1.5; };", CH_A, RT_A),
+     "line 1: router.memory_budget: must be a size string or bytes"},
     {DOC("carriers: { prefixes = ( { prefix = \"86199\"; carrier = \"ctcc\"; } ); };", CH_A, RT_A),
      "line 1: carriers.prefixes[0].prefix: \"86199\" is not an E.164 prefix"},
     {DOC("carriers: { prefixes = ( { prefix = \"+86199\"; carrier = \"foo\"; } ); };", CH_A, RT_A),
@@ -571,6 +606,7 @@ int main(void)
 	    cmocka_unit_test(test_absent_settings_take_documented_defaults),
 	    cmocka_unit_test(test_reserve_defaults_stay_below_window_and_burst),
 	    cmocka_unit_test(test_durations_accept_every_unit_and_integer_ms),
+	    cmocka_unit_test(test_sizes_accept_binary_units_and_bytes),
 	    cmocka_unit_test(test_params_reach_driver_as_strings),
 	    cmocka_unit_test(test_route_groups_keep_order_weights_and_prefix),
 	    cmocka_unit_test(test_carrier_overrides_and_ported_numbers_parse),
