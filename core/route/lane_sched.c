@@ -54,6 +54,7 @@ void smsr__lanes_push(struct smsr__lanes *l, struct smsr__rec *rec)
 	else
 		ln->head = rec;
 	ln->tail = rec;
+	ln->segs += rec->segments;
 	if (ln->count++ == 0 && rec->cls != SMSR_CLASS_VERIFICATION) {
 		/* A lane that was idle rejoins at the busy lane's clock, so it
 		 * gets its share from now on, not a burst of "owed" sends. */
@@ -76,6 +77,7 @@ static struct smsr__rec *lane_pop(struct smsr__lane *ln)
 		ln->min_expiry = UINT64_MAX;
 	}
 	ln->count--;
+	ln->segs -= rec->segments;
 	rec->next = NULL;
 	return rec;
 }
@@ -195,6 +197,7 @@ void smsr__lanes_unsend(struct smsr__lanes *l, struct smsr__rec *rec)
 	if (!ln->tail)
 		ln->tail = rec;
 	ln->count++;
+	ln->segs += rec->segments;
 	if (smsr__rec_expires(rec) < ln->min_expiry)
 		ln->min_expiry = smsr__rec_expires(rec);
 	if (l->tps)
@@ -207,7 +210,7 @@ void smsr__lanes_unsend(struct smsr__lanes *l, struct smsr__rec *rec)
 static uint64_t lane_expire(struct smsr__lane *ln, uint64_t now_ns, struct smsr__rec **expired)
 {
 	struct smsr__rec **pp = &ln->head, *prev = NULL;
-	uint64_t n = 0, min = UINT64_MAX;
+	uint64_t n = 0, segs = 0, min = UINT64_MAX;
 
 	if (ln->min_expiry > now_ns)
 		return 0;
@@ -219,6 +222,7 @@ static uint64_t lane_expire(struct smsr__lane *ln, uint64_t now_ns, struct smsr_
 			rec->next = *expired;
 			*expired = rec;
 			n++;
+			segs += rec->segments;
 			continue;
 		}
 		if (smsr__rec_expires(rec) < min)
@@ -228,6 +232,7 @@ static uint64_t lane_expire(struct smsr__lane *ln, uint64_t now_ns, struct smsr_
 	}
 	ln->tail = prev;
 	ln->count -= n;
+	ln->segs -= segs;
 	ln->min_expiry = min;
 	return n;
 }
@@ -253,7 +258,7 @@ struct smsr__rec *smsr__lanes_take_all(struct smsr__lanes *l)
 			all = ln->head;
 		}
 		ln->head = ln->tail = NULL;
-		ln->count = 0;
+		ln->count = ln->segs = 0;
 		ln->min_expiry = UINT64_MAX;
 	}
 	return all;

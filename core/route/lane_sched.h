@@ -30,6 +30,7 @@ struct smsr__lane {
 	struct smsr__rec *head;
 	struct smsr__rec *tail;
 	uint64_t count;
+	uint64_t segs;	     /* segments of the members */
 	uint64_t min_expiry; /* lower bound of members' expires_ns */
 };
 

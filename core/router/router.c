@@ -510,6 +510,7 @@ int smsr_router_stats(struct smsr_router *r, struct smsr_stats *out)
 	out->mem_budget = atomic_load(&r->mem_limit[SMSR_CLASS_VERIFICATION - 1]);
 	out->busy_lanes = atomic_load(&r->n_busy[SMSR__BUSY_LANES]);
 	out->busy_memory = atomic_load(&r->n_busy[SMSR__BUSY_MEMORY]);
+	out->busy_late = atomic_load(&r->n_busy[SMSR__BUSY_LATE]);
 	for (size_t i = 0; i < r->nchans; i++) {
 		for (int k = 0; k < SMSR_NCLASS; k++)
 			out->queued_now += lane_depth(&r->chans[i], k);

@@ -84,6 +84,13 @@ int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c, uint64_t now)
 	c->link_reason = -SMSR_ENOTRUNNING;
 	smsr__health_init(&c->health, now);
 	smsr__lanes_init(&c->lanes, cfg, now);
+	/* Until the first sweep measures anything: the granted rate. */
+	for (int k = 0; k < SMSR_NCLASS; k++) {
+		c->drain.weight[k] = c->lanes.weight[k];
+		atomic_store_explicit(&c->drain.seg_x16[k], 16, memory_order_relaxed);
+		atomic_store_explicit(&c->drain.segs[k], 0, memory_order_relaxed);
+	}
+	atomic_store_explicit(&c->drain.tps, atomic_load(&c->tps), memory_order_relaxed);
 	ret = c->drv->open(c, cfg->params, cfg->nparams, seed, &c->drv_state);
 	if (ret < 0)
 		return ret;

@@ -152,6 +152,31 @@ static void additive_increase(struct smsr__worker *w, struct smsr_chan *c)
 }
 
 /*
+ * What submitters judge deadlines by (struct smsr__drain): the lanes'
+ * segments, and the rate they drain at — the pacing rate @rate, bounded
+ * by what the window lets through at the usual answer latency; for an
+ * unlimited channel with no window, 0 (no check: it keeps up).
+ */
+static void publish_drain(struct smsr_chan *c, double rate)
+{
+	struct smsr__drain *d = &c->drain;
+	double lat = c->health.lat_ns / 1e9;
+
+	for (int k = 0; k < SMSR_NCLASS; k++) {
+		const struct smsr__lane *ln = &c->lanes.lane[k];
+
+		atomic_store_explicit(&d->segs[k], ln->segs, memory_order_relaxed);
+		atomic_store_explicit(&d->seg_x16[k],
+				      ln->count ? (uint32_t)(ln->segs * 16 / ln->count) : 16,
+				      memory_order_relaxed);
+	}
+	if (c->cfg->window && lat > 0 && (rate == 0 || c->cfg->window / lat < rate))
+		rate = c->cfg->window / lat;
+	atomic_store_explicit(&d->tps, rate > SMSR_TPS_MAX ? SMSR_TPS_MAX : (uint32_t)rate,
+			      memory_order_relaxed);
+}
+
+/*
  * Score: the expected cost of getting one message of class @cls delivered
  * by @c, in price units (lower is better):
  *
@@ -171,6 +196,7 @@ static void score(struct smsr__worker *w, struct smsr_chan *c)
 	double price = atomic_load_explicit(&c->price, memory_order_relaxed);
 	uint64_t v = c->lanes.lane[0].count, all = smsr__lanes_queued(&c->lanes);
 
+	publish_drain(c, rate);
 	for (int k = 0; k < SMSR_NCLASS; k++) {
 		double wait = lat + (rate > 0 ? (double)(k == 0 ? v : all) / rate : 0);
 		double cost = (price + sc->miss_cost[k] * (1 - d)) / d + sc->time_value[k] * wait;

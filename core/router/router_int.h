@@ -101,6 +101,21 @@ struct smsr_chan {
 	struct smsr__counter admitted[SMSR_NCLASS]; /* by submitters */
 	struct smsr__counter released[SMSR_NCLASS]; /* by the worker */
 
+	/*
+	 * What submitters read to judge whether a message would leave this
+	 * channel within its validity (router_submit.c): written by the worker
+	 * at open and every sweep, read-mostly, one line.
+	 */
+	struct smsr__drain {
+		/* Segments per second it sends now: the pacing rate (AIMD cut,
+		 * or granted), bounded by window / answer latency; 0 unknown
+		 * (unlimited and no window): no deadline check. */
+		_Alignas(SMSR__CACHELINE) _Atomic uint32_t tps;
+		_Atomic uint32_t seg_x16[SMSR_NCLASS]; /* segments per queued message, x 16 */
+		_Atomic uint64_t segs[SMSR_NCLASS];    /* queued in each lane */
+		uint32_t weight[SMSR_NCLASS];	       /* the lanes' notice : marketing shares */
+	} drain;
+
 	/* Owned by the worker. */
 	_Alignas(SMSR__CACHELINE) const struct smsr_driver *drv;
 	void *drv_state;
@@ -246,7 +261,7 @@ struct smsr_router {
 	 */
 	struct smsr__counter mem_charged;
 	_Atomic uint64_t mem_limit[SMSR_NCLASS]; /* what each class may fill the budget to */
-	_Atomic uint64_t n_busy[2];		 /* busy: lanes full, over budget */
+	_Atomic uint64_t n_busy[3];		 /* busy: lanes full, over budget, too late */
 
 	/* Submit-side counters, added once per call. */
 	struct smsr__counter n_submitted, n_accepted, n_rejected;
@@ -259,6 +274,7 @@ struct smsr_router {
 enum smsr__busy {
 	SMSR__BUSY_LANES = 0,  /* every lane that could take it is full */
 	SMSR__BUSY_MEMORY = 1, /* over the memory budget (for its class) */
+	SMSR__BUSY_LATE = 2,   /* no channel would send it within its validity */
 };
 
 /* Budget bytes the workers have freed so far. */

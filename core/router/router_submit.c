@@ -8,14 +8,18 @@
  * fetch-add on the chosen lane's counter, undone when the lane is full:
  * lanes can never grow past their bound.
  *
- * Overload. The memory budget answers busy at once rather than accept
- * what would only grow memory: every record is charged (its allocator
- * size class) from acceptance to its final state against
- * router.memory_budget, promotions up to 3/4 of it, notices 7/8, codes
- * all; a call reserves from the shared counter for up to MEM_AHEAD
- * messages at a time and returns what it did not use, and workers count
- * what they free on their own line, so no message pays a contended atomic
- * of its own. Accepted records are chained per
+ * Overload. Two more limits answer busy at once rather than accept what
+ * would only grow memory or expire later. The memory budget: every record
+ * is charged (its allocator size class) from acceptance to its final
+ * state against router.memory_budget, promotions up to 3/4 of it, notices
+ * 7/8, codes all; a call reserves from the shared counter for up to
+ * MEM_AHEAD messages at a time and returns what it did not use, and
+ * workers count what they free on their own line, so no message pays a
+ * contended atomic of its own. The deadline: a lane's admission also asks
+ * whether the message would leave the channel within its validity at the
+ * channel's current rate (in_time(): O(1), from its lane's depth and the
+ * worker's published rate and lane sizes); if not, the next channel of the
+ * route is tried, as for a full lane. Accepted records are chained per
  * worker and handed over once per call (or every CHAIN_MAX messages), so
  * a batch costs one ring operation and at most one wake-up per worker.
  * This is also the one place where "accept -> record -> ack" happens: the
@@ -38,6 +42,8 @@
 #define ID_EPOCH_MS  1735689600000ull /* 2025-01-01T00:00:00Z */
 /* Budget reserved at once: for up to this many messages like the current one. */
 #define MEM_AHEAD 32
+/* A message must be due to leave within 8/9 of its validity: ms x 9/8 x 1000. */
+#define LATE_SCALE 1125
 
 struct chain {
 	struct smsr__rec *head, *tail;
@@ -95,10 +101,52 @@ static int check_str(const char *s, size_t max, size_t *len, int err)
 
 /* What admission needs to know of the message besides its class. */
 struct want {
-	unsigned why; /* out: SMSR__BUSY_* bits of the refusals */
+	uint32_t validity_ms; /* 0: no deadline check (messages routed again) */
+	unsigned why;	      /* out: SMSR__BUSY_* bits of the refusals */
 };
 
-/* Reserve a place in lane @cls of @c. -SMSR_EBUSY (why in @w->why) when full. */
+static inline uint64_t load64(const _Atomic uint64_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+/*
+ * Would a message of class @cls, behind @depth messages of its lane on
+ * @c, leave within its validity at the channel's current rate (with an
+ * eighth to spare)? It leaves once the segments ahead of it have gone
+ * (its own come out of the bucket's depth). Ahead of a code: the codes
+ * queued. Ahead of a notice or a promotion: the codes, its own lane, and
+ * as much of the other of the two as weighted sharing sends meanwhile —
+ * min(other, own x w_other / w_own), compared multiplied out, without a
+ * division. Its own lane's depth is live (the admission counter); the
+ * rest is what the worker published at its last sweep. An empty lane
+ * always admits.
+ */
+static bool in_time(const struct smsr_chan *c, int cls, uint64_t depth, const struct want *w)
+{
+	const struct smsr__drain *d = &c->drain;
+	uint64_t tps = atomic_load_explicit(&d->tps, memory_order_relaxed);
+	uint64_t own, v, other, wi, wo, ahead;
+	int o;
+
+	if (tps == 0 || w->validity_ms == 0)
+		return true;
+	own = depth * atomic_load_explicit(&d->seg_x16[cls - 1], memory_order_relaxed) >> 4;
+	if (cls == SMSR_CLASS_VERIFICATION)
+		return own * LATE_SCALE <= (uint64_t)w->validity_ms * tps;
+	o = cls == SMSR_CLASS_NOTICE ? SMSR_CLASS_MARKETING : SMSR_CLASS_NOTICE;
+	v = load64(&d->segs[0]);
+	other = load64(&d->segs[o - 1]);
+	wi = d->weight[cls - 1];
+	wo = d->weight[o - 1];
+	ahead = (v + own) * wi + (other * wi < own * wo ? other * wi : own * wo);
+	return ahead * LATE_SCALE <= (uint64_t)w->validity_ms * tps * wi;
+}
+
+/*
+ * Reserve a place in lane @cls of @c, for a message that would leave in
+ * time. -SMSR_EBUSY (why in @w->why) when it is full or too deep.
+ */
 static int admit(struct smsr_chan *c, int cls, struct want *w)
 {
 	struct smsr__counter *a = &c->admitted[cls - 1];
@@ -106,14 +154,14 @@ static int admit(struct smsr_chan *c, int cls, struct want *w)
 	uint64_t old = atomic_fetch_add_explicit(&a->v, 1, memory_order_relaxed);
 	uint64_t rel = atomic_load_explicit(&a->seen_released, memory_order_relaxed);
 
-	if (old - rel < cap)
+	if (old - rel < cap && in_time(c, cls, old - rel, w))
 		return 0;
 	/* The view of what left may be stale: it only errs towards "full". */
 	rel = atomic_load_explicit(&c->released[cls - 1].v, memory_order_relaxed);
 	atomic_store_explicit(&a->seen_released, rel, memory_order_relaxed);
-	if (old - rel < cap)
+	if (old - rel < cap && in_time(c, cls, old - rel, w))
 		return 0;
-	w->why |= 1u << SMSR__BUSY_LANES;
+	w->why |= 1u << (old - rel < cap ? SMSR__BUSY_LATE : SMSR__BUSY_LANES);
 	atomic_fetch_sub_explicit(&a->v, 1, memory_order_relaxed);
 	return -SMSR_EBUSY;
 }
@@ -243,6 +291,7 @@ static int route(const struct smsr__snapshot *s, int cls, int carrier, const cha
 int smsr__route_pick(const struct smsr__snapshot *s, int cls, int carrier, const char *e164,
 		     uint64_t hash, int exclude)
 {
+	/* Already accepted and charged: lanes bound it, not its deadline. */
 	struct want w = {0};
 
 	return route(s, cls, carrier, e164, mix(hash), exclude, &w);
@@ -254,10 +303,10 @@ int smsr__route_pick(const struct smsr__snapshot *s, int cls, int carrier, const
  */
 static bool mem_reserve(struct smsr_router *r, uint64_t n, int cls)
 {
-	int64_t limit = (int64_t)atomic_load_explicit(&r->mem_limit[cls - 1], memory_order_relaxed);
+	int64_t limit = (int64_t)load64(&r->mem_limit[cls - 1]);
 	uint64_t charged =
 	    atomic_fetch_add_explicit(&r->mem_charged.v, n, memory_order_relaxed) + n;
-	uint64_t freed = atomic_load_explicit(&r->mem_charged.seen_released, memory_order_relaxed);
+	uint64_t freed = load64(&r->mem_charged.seen_released);
 
 	if ((int64_t)(charged - freed) <= limit)
 		return true;
@@ -470,10 +519,13 @@ static void chain_add(struct batch *b, struct smsr__rec *rec)
 		chain_flush(b, wi);
 }
 
-/* One cause per refusal: the budget, else lanes full. */
+/* One cause per refusal: the budget; else too late if any channel was
+ * only too deep; else lanes full. */
 static int busy_cause(unsigned why)
 {
-	return why & (1u << SMSR__BUSY_MEMORY) ? SMSR__BUSY_MEMORY : SMSR__BUSY_LANES;
+	if (why & (1u << SMSR__BUSY_MEMORY))
+		return SMSR__BUSY_MEMORY;
+	return why & (1u << SMSR__BUSY_LATE) ? SMSR__BUSY_LATE : SMSR__BUSY_LANES;
 }
 
 static void reject(struct batch *b, const struct smsr_msg *m, const struct prepared *p, int reason,
@@ -534,6 +586,7 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, const struct sm
 		goto err;
 	}
 	carrier = smsr__carrier_lookup(b->snap->carriers, p.e164, (size_t)p.e164_len);
+	w.validity_ms = p.validity_ms;
 	chan = route(b->snap, p.cls, carrier, p.e164, mix(logical), -1, &w);
 	if (chan < 0) {
 		smsr__free(&b->r->arena, rec, rec->alloc_size);

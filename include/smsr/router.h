@@ -75,10 +75,12 @@ SMSR_API void smsr_router_destroy(struct smsr_router *r);
  * @res (may be NULL) with the id, or returns the rejection reason (also in
  * @res->status): -SMSR_EBADNUMBER, -SMSR_EBADUTF8, -SMSR_ENOCHANNEL,
  * -SMSR_EBUSY and so on. Busy means "not now, retry later", for one of
- * two causes (counted apart in smsr_stats): the lanes of every channel
- * that could take it are full; or the router holds its memory budget
+ * three causes (counted apart in smsr_stats): the lanes of every channel
+ * that could take it are full; the router holds its memory budget
  * (router.memory_budget; promotions may fill 3/4 of it, notices 7/8, codes
- * all). Does not block: it
+ * all); or no channel of its route would send it within its validity at
+ * the channel's current rate — refused at once rather than accepted to
+ * expire. Does not block: it
  * only spins (yielding) in the pathological case where a worker has 64 K
  * hand-offs it has not yet taken, e.g. an event callback that blocks.
  */
@@ -294,10 +296,11 @@ struct smsr_stats {
 	 * records held, from acceptance to the final state (allocator size
 	 * classes, text included); mem_budget: router.memory_budget. The
 	 * busy refusals by cause — they add up to rejected_by_reason for
-	 * busy: lanes full, or over the budget.
+	 * busy: lanes full, over the budget, or too late (no channel of the
+	 * route would send it within its validity at its current rate).
 	 */
 	uint64_t mem_held, mem_budget;
-	uint64_t busy_lanes, busy_memory;
+	uint64_t busy_lanes, busy_memory, busy_late;
 };
 
 /* A snapshot of the router's counters (eventually consistent). */

@@ -4,8 +4,12 @@
  * simulated channels. The memory budget: submitting until busy holds no
  * more than a class's share of router.memory_budget (promotions 3/4,
  * notices 7/8, codes all), also from concurrent batch submitters, and
- * what is held drains back to nothing. Every accepted message reaches
- * exactly one final state.
+ * what is held drains back to nothing. Deadline-aware admission: a
+ * message that its channel's rate could not send within its validity is
+ * refused busy at once (stats.busy_late), tries the route's next channel
+ * first, and every accepted code of a code and promotion flood leaves
+ * (hand-off) within its validity. Every accepted message reaches exactly
+ * one final state. Timing is asserted only against validities of seconds.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -148,7 +152,7 @@ static void test_budget_plateaus_per_class_and_drains_back(void **state)
 	assert_true(st.mem_held <= MB / 4 * 3);
 	assert_true(st.mem_held > MB / 4 * 3 - 1024);
 	assert_int_equal(st.busy_memory, st.rejected);
-	assert_int_equal(st.busy_lanes, 0);
+	assert_int_equal(st.busy_lanes + st.busy_late, 0);
 
 	/* Notices still have an eighth, codes the rest. */
 	notices = fill(r, msg(notice, SMSR_CLASS_NOTICE, 0), &ids, 3, 1000);
@@ -234,11 +238,179 @@ static void test_budget_holds_under_concurrent_batches(void **state)
 	evlog_fini(&log);
 }
 
+/* Ten segments a second; codes valid two seconds. */
+static const char *cfg_ten =
+    "channels = ( { name = \"ten\"; driver = \"sim\"; tps = 10; burst = 2;\n"
+    "  reserve = { tokens = 0; }; params = { dlr_delay_ms = 1; }; } );\n"
+    "routes = ( { groups = ( [\"ten\"] ); } );\n";
+
+/* For each accepted id of @s, its HANDOFF came within @validity_ms of its
+ * ACCEPTED, and no message expired. */
+static void assert_left_in_time(struct evlog *log, struct ids *s, uint32_t validity_ms)
+{
+	uint64_t *acc = calloc(s->n, sizeof(*acc));
+	size_t left = 0;
+
+	assert_non_null(acc);
+	qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+	for (size_t i = 0; i < log->n; i++) {
+		const struct evrec *e = &log->v[i];
+		uint64_t *at = bsearch(&e->id, s->v, s->n, sizeof(*s->v), cmp_u64);
+
+		assert_true(e->type != SMSR_EV_EXPIRED);
+		if (!at)
+			continue;
+		if (e->type == SMSR_EV_ACCEPTED) {
+			acc[at - s->v] = e->ts_ns;
+		} else if (e->type == SMSR_EV_HANDOFF && e->attempt == 1) {
+			assert_true(acc[at - s->v] != 0);
+			if (e->ts_ns - acc[at - s->v] > (uint64_t)validity_ms * 1000000u)
+				fail_msg(
+				    "id %llu left after %llu ms", (unsigned long long)e->id,
+				    (unsigned long long)((e->ts_ns - acc[at - s->v]) / 1000000u));
+			left++;
+		}
+	}
+	assert_int_equal(left, s->n);
+	free(acc);
+}
+
+static void test_message_that_cannot_make_its_validity_is_refused_at_once(void **state)
+{
+	struct evlog log;
+	struct smsr_router *r;
+	struct smsr_stats st;
+	struct smsr_msg m = msg(code, SMSR_CLASS_VERIFICATION, 2000);
+	struct smsr_result res;
+	struct ids ids = {0};
+	uint64_t busy = 0;
+
+	evlog_init(&log);
+	r = test_router_start(cfg_ten, &log, 1);
+	/* 2 s at 10 a second, an eighth to spare: about 17 queued may wait. */
+	for (int i = 0; i < 60; i++) {
+		int rc = smsr_router_submit(r, &m, &res);
+
+		if (rc == 0)
+			ids_add(&ids, res.id);
+		else
+			assert_int_equal(rc, -SMSR_EBUSY), busy++;
+	}
+	assert_int_equal(smsr_router_stats(r, &st), 0);
+	assert_true(ids.n >= 15 && ids.n <= 25);
+	assert_int_equal(st.busy_late, busy);
+	assert_int_equal(st.busy_lanes + st.busy_memory, 0);
+	/* A longer validity still gets in behind them. */
+	m.validity_ms = 30000;
+	assert_int_equal(smsr_router_submit(r, &m, &res), 0);
+	ids_add(&ids, res.id);
+	assert_true(evlog_wait_finals(&log, ids.n, 10000));
+	smsr_router_stop(r);
+	assert_left_in_time(&log, &ids, 30000);
+	assert_one_final_each(&log, &ids);
+	/* The 2-second ones made their 2 seconds. */
+	ids.n--;
+	assert_left_in_time(&log, &ids, 2000);
+	smsr_router_destroy(r);
+	evlog_fini(&log);
+	free(ids.v);
+}
+
+/* The route's first group is slow, its second fast. */
+static const char *cfg_spill =
+    "channels = ( { name = \"slow\"; driver = \"sim\"; tps = 5; burst = 1;\n"
+    "  reserve = { tokens = 0; }; params = { dlr_delay_ms = 1; }; },\n"
+    " { name = \"fast\"; driver = \"sim\"; tps = 10000; params = { dlr_delay_ms = 1; }; } );\n"
+    "routes = ( { groups = ( [\"slow\"], [\"fast\"] ); } );\n";
+
+static void test_late_message_tries_the_routes_next_channel(void **state)
+{
+	struct evlog log;
+	struct smsr_router *r;
+	struct smsr_stats st;
+	struct smsr_msg m = msg(code, SMSR_CLASS_VERIFICATION, 2000);
+	struct smsr_result res;
+	struct ids ids = {0};
+	unsigned on_slow = 0;
+
+	evlog_init(&log);
+	r = test_router_start(cfg_spill, &log, 1);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(smsr_router_submit(r, &m, &res), 0);
+		ids_add(&ids, res.id);
+		on_slow += res.channel == 0;
+	}
+	/* 2 s at 5 a second: the slow one takes about nine, the rest spill. */
+	assert_true(on_slow >= 5 && on_slow <= 14);
+	assert_int_equal(smsr_router_stats(r, &st), 0);
+	assert_int_equal(st.rejected, 0);
+	assert_true(evlog_wait_finals(&log, ids.n, 10000));
+	smsr_router_stop(r);
+	assert_left_in_time(&log, &ids, 2000);
+	assert_one_final_each(&log, &ids);
+	smsr_router_destroy(r);
+	evlog_fini(&log);
+	free(ids.v);
+}
+
+/* One channel for everything, 200 segments a second. */
+static const char *cfg_shared =
+    "channels = ( { name = \"one\"; driver = \"sim\"; tps = 200; window = 16;\n"
+    "  params = { latency_ms = 2.0; dlr_delay_ms = 1; }; } );\n"
+    "routes = ( { groups = ( [\"one\"] ); } );\n";
+
+static void test_accepted_code_leaves_in_time_under_code_and_promo_flood(void **state)
+{
+	struct evlog log;
+	struct smsr_router *r;
+	static struct smsr_msg msgs[250];
+	static struct smsr_result res[250];
+	struct ids codes = {0}, all = {0};
+	uint64_t t0 = test_now_ns();
+
+	evlog_init(&log);
+	r = test_router_start(cfg_shared, &log, 1);
+	/* Each batch: 200 promotions, 50 codes valid 3 s; for 2 s. */
+	for (int i = 0; i < 250; i++)
+		msgs[i] = i % 5 == 4 ? msg(code, SMSR_CLASS_VERIFICATION, 3000)
+				     : msg(promo, SMSR_CLASS_MARKETING, 0);
+	for (int k = 0; k < 200 && test_now_ns() - t0 < 2000000000ull; k++) {
+		assert_true(smsr_router_submit_batch(r, msgs, 250, res) >= 0);
+		for (int i = 0; i < 250; i++) {
+			if (res[i].status) {
+				assert_int_equal(res[i].status, -SMSR_EBUSY);
+				assert_int_equal(res[i].cls, SMSR_CLASS_VERIFICATION);
+				continue;
+			}
+			ids_add(&all, res[i].id);
+			if (res[i].cls == SMSR_CLASS_VERIFICATION)
+				ids_add(&codes, res[i].id);
+		}
+		sleep_ms(10);
+	}
+	assert_true(codes.n > 100);
+	/* At the channel's own rate until the last code's validity is over:
+	 * one that had not left by then would have expired. */
+	sleep_ms(3500);
+	assert_int_equal(smsr_router_channel_set_rate(r, 0, 0), 0);
+	assert_true(evlog_wait_finals(&log, all.n, 30000));
+	smsr_router_stop(r);
+	assert_left_in_time(&log, &codes, 3000);
+	assert_one_final_each(&log, &all);
+	smsr_router_destroy(r);
+	evlog_fini(&log);
+	free(codes.v);
+	free(all.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_budget_plateaus_per_class_and_drains_back),
 	    cmocka_unit_test(test_budget_holds_under_concurrent_batches),
+	    cmocka_unit_test(test_message_that_cannot_make_its_validity_is_refused_at_once),
+	    cmocka_unit_test(test_late_message_tries_the_routes_next_channel),
+	    cmocka_unit_test(test_accepted_code_leaves_in_time_under_code_and_promo_flood),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -189,6 +189,16 @@ static const char *cfg_slow =
     " lanes = { verification = 10; notice = 10; marketing = 100; }; } );\n"
     "routes = ( { groups = ( [\"slow\"] ); } );\n";
 
+/*
+ * A carrier that takes one submit and never answers it: what queues behind
+ * the window waits, though the rate said it would go at once. (A rate that
+ * says it would not go in time refuses it at submit: test_overload.c.)
+ */
+static const char *cfg_stuck =
+    "channels = ( { name = \"stuck\"; driver = \"sim\"; tps = 1000; window = 1;\n"
+    " params = { fault = \"blackhole\"; }; } );\n"
+    "routes = ( { groups = ( [\"stuck\"] ); } );\n";
+
 static void test_router_paused_lane_expires_without_sending(void **state)
 {
 	struct evlog log;
@@ -197,7 +207,7 @@ static void test_router_paused_lane_expires_without_sending(void **state)
 	struct smsr_result res;
 
 	evlog_init(&log);
-	r = test_router_start(cfg_slow, &log, 1);
+	r = test_router_start(cfg_stuck, &log, 1);
 	m.validity_ms = 200;
 	assert_int_equal(smsr_router_submit(r, &m, &res), 0);
 	assert_true(evlog_wait_type(&log, SMSR_EV_HANDOFF, 1, 2000));
@@ -215,7 +225,7 @@ static void test_router_paused_lane_expires_without_sending(void **state)
 	evlog_fini(&log);
 }
 
-static void test_router_expiry_in_paused_lane(void **state)
+static void test_router_expiry_behind_a_stuck_window(void **state)
 {
 	struct evlog log;
 	struct smsr_router *r;
@@ -223,11 +233,11 @@ static void test_router_expiry_in_paused_lane(void **state)
 	struct smsr_result res;
 
 	evlog_init(&log);
-	r = test_router_start(cfg_slow, &log, 1);
+	r = test_router_start(cfg_stuck, &log, 1);
 	m.validity_ms = 100;
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(smsr_router_submit(r, &m, &res), 0);
-	/* One token a second: the first goes, the others expire waiting. */
+	/* One window slot, never answered: the first goes, the others expire waiting. */
 	assert_true(evlog_wait_type(&log, SMSR_EV_EXPIRED, 4, 3000));
 	assert_int_equal(evlog_count(&log, SMSR_EV_HANDOFF), 1);
 	assert_int_equal(log.v[evlog_find(&log, res.id, SMSR_EV_EXPIRED)].reason, -SMSR_EEXPIRED);
@@ -518,7 +528,7 @@ int main(void)
 	    cmocka_unit_test(test_router_verification_overtakes_marketing_flood),
 	    cmocka_unit_test(test_router_skips_down_channel),
 	    cmocka_unit_test(test_router_paused_lane_expires_without_sending),
-	    cmocka_unit_test(test_router_expiry_in_paused_lane),
+	    cmocka_unit_test(test_router_expiry_behind_a_stuck_window),
 	    cmocka_unit_test(test_router_full_lane_says_busy),
 	    cmocka_unit_test(test_router_every_accepted_message_has_one_final),
 	    cmocka_unit_test(test_router_ids_unique_and_time_ordered),
