@@ -27,8 +27,9 @@ void smsr__free(const struct smsr__arena *a, void *p, size_t size);
 
 /*
  * The bytes an allocation of @size really takes: jemalloc's size class
- * (16-byte steps to 128, then four classes per doubling). What the memory
- * budget charges; under libc (sanitizer builds) a close estimate.
+ * (16-byte steps to 128, then four classes per doubling), which
+ * smsr__free() also accepts as the size. What the memory budget charges;
+ * under libc (sanitizer builds) a close estimate.
  */
 static inline size_t smsr__alloc_charge(size_t size)
 {

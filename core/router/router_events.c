@@ -71,7 +71,7 @@ void smsr__rec_finish(struct smsr__worker *w, struct smsr_chan *c, struct smsr__
 
 	smsr__emit(w->r, type, rec, reason, op_code, w->now);
 	SMSR__BUMP(w->finals[k], 1);
-	SMSR__BUMP(w->mem_freed, smsr__alloc_charge(rec->alloc_size));
+	SMSR__BUMP(w->mem_freed, rec->alloc_size);
 	if (type == SMSR_EV_DELIVERED)
 		SMSR__BUMP(c->stats.delivered, 1);
 	else if (type == SMSR_EV_FAILED)

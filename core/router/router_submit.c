@@ -455,8 +455,10 @@ static struct smsr__rec *rec_alloc(struct batch *b, const struct smsr_msg *m,
 		if (rec)
 			__builtin_prefetch(rec, 1);
 	}
+	/* The size class: what sized deallocation accepts, and what the
+	 * budget charges until the worker frees it. */
 	if (rec)
-		rec->alloc_size = (uint32_t)size;
+		rec->alloc_size = (uint32_t)smsr__alloc_charge(size);
 	return rec;
 }
 
@@ -594,7 +596,7 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, const struct sm
 		goto err;
 	}
 	/* After routing, so that a message no channel could take hears why. */
-	charge = smsr__alloc_charge(rec->alloc_size);
+	charge = rec->alloc_size;
 	if (!mem_take(b, charge, p.cls)) {
 		atomic_fetch_sub_explicit(&b->r->chans[chan].admitted[p.cls - 1].v, 1,
 					  memory_order_relaxed);
