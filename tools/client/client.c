@@ -254,7 +254,7 @@ void smsr_client_msg_to_pb(Smsr__V1__Message *pb, const struct smsr_msg *m)
 static void result_from_pb(struct smsr_result *res, const Smsr__V1__SubmitResult *r)
 {
 	memset(res, 0, sizeof(*res));
-	res->channel = -1; /* the wire names the channel, not its index */
+	res->channel = -1;	    /* the wire names the channel, not its index */
 	res->cls = (uint8_t)r->cls; /* also on a rejection, once classified */
 	if (r->status) {
 		res->status = r->status > INT32_MAX ? -SMSR_EINTERNAL : -(int)r->status;
