@@ -128,12 +128,14 @@ int smsr__cfg_get_double(struct smsr__cfg_ctx *c, const config_setting_t *group,
 	return 1;
 }
 
-int smsr__cfg_parse_duration(const char *s, uint64_t *ms)
+struct unit {
+	const char *name;
+	uint64_t mult;
+};
+
+/* Digits then one of @units' names ("250ms", "64MB"): *@out = number x mult. */
+static int parse_with_unit(const char *s, const struct unit *units, size_t n, uint64_t *out)
 {
-	static const struct {
-		const char *unit;
-		uint64_t ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
 	uint64_t v = 0;
 	const char *p = s;
 
@@ -144,13 +146,21 @@ int smsr__cfg_parse_duration(const char *s, uint64_t *ms)
 	}
 	if (p == s)
 		return -SMSR_EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(p, units[i].unit) == 0) {
-			*ms = v * units[i].ms;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(p, units[i].name) == 0) {
+			*out = v * units[i].mult;
 			return 0;
 		}
 	}
 	return -SMSR_EINVAL;
+}
+
+int smsr__cfg_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct unit units[] = {
+	    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+
+	return parse_with_unit(s, units, sizeof(units) / sizeof(units[0]), ms);
 }
 
 /* Format @ms as the largest whole unit ("7d", "30s", "250ms") into @buf. */
@@ -202,27 +212,10 @@ int smsr__cfg_get_duration(struct smsr__cfg_ctx *c, const config_setting_t *grou
 
 int smsr__cfg_parse_bytes(const char *s, uint64_t *bytes)
 {
-	static const struct {
-		const char *unit;
-		unsigned shift;
-	} units[] = {{"KB", 10}, {"MB", 20}, {"GB", 30}};
-	uint64_t v = 0;
-	const char *p = s;
+	static const struct unit units[] = {
+	    {"KB", 1ull << 10}, {"MB", 1ull << 20}, {"GB", 1ull << 30}};
 
-	for (; isdigit((unsigned char)*p); p++) {
-		if (p - s >= 12)
-			return -SMSR_EINVAL; /* far beyond any range we accept */
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (p == s)
-		return -SMSR_EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(p, units[i].unit) == 0) {
-			*bytes = v << units[i].shift;
-			return 0;
-		}
-	}
-	return -SMSR_EINVAL;
+	return parse_with_unit(s, units, sizeof(units) / sizeof(units[0]), bytes);
 }
 
 int smsr__cfg_get_bytes(struct smsr__cfg_ctx *c, const config_setting_t *group, const char *key,
