@@ -97,21 +97,7 @@ static int smsrd_up(const char *dir, int k)
 		      "--ready-file", ready, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100; i++) {
-		char line[128];
-
-		usleep(50000);
-		f = fopen(ready, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (!strncmp(line, "tcp=", 4))
-				sscanf(line + 4, "%63s", smsrd_addr[k]);
-		fclose(f);
-		if (smsrd_addr[k][0])
-			return 0;
-	}
-	return -1;
+	return bench_wait_ready(ready, smsrd_addr[k]);
 }
 
 static void smsrd_down(void)

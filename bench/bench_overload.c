@@ -61,22 +61,7 @@ static int spawn_smsrd(const char *dir)
 		      ready, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100 && smsrd_pid > 0; i++) {
-		char line[128];
-		FILE *f;
-
-		usleep(50000);
-		f = fopen(ready, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (!strncmp(line, "tcp=", 4))
-				sscanf(line + 4, "%63s", smsrd_addr);
-		fclose(f);
-		if (smsrd_addr[0])
-			return 0;
-	}
-	return -1;
+	return smsrd_pid > 0 ? bench_wait_ready(ready, smsrd_addr) : -1;
 }
 
 /* smsr-load --rate 0 for @seconds, its JSON summary into @out. */

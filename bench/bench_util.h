@@ -96,4 +96,28 @@ static inline void bench_wait_finals(struct smsr_router *r, _Atomic uint64_t *fi
 	}
 }
 
+/*
+ * Wait (up to 5 s) for smsrd's --ready-file @ready to name its TCP
+ * listener; copy it into @addr (64 bytes). 0, or -1 on timeout.
+ */
+static inline int bench_wait_ready(const char *ready, char addr[64])
+{
+	for (int i = 0; i < 100; i++) {
+		char line[128];
+		FILE *f;
+
+		usleep(50000);
+		f = fopen(ready, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "tcp=", 4))
+				sscanf(line + 4, "%63s", addr);
+		fclose(f);
+		if (addr[0])
+			return 0;
+	}
+	return -1;
+}
+
 #endif
