@@ -174,9 +174,29 @@ err_def:
 
 void smsr__mem_set_budget(struct smsr_router *r, uint64_t budget)
 {
+	/* What the host reserved is not the messages'; callers checked
+	 * that at least SMSR__BUDGET_MIN is left. */
+	budget -= r->mem_reserve;
 	atomic_store(&r->mem_limit[SMSR_CLASS_VERIFICATION - 1], budget);
 	atomic_store(&r->mem_limit[SMSR_CLASS_NOTICE - 1], budget - budget / 8);
 	atomic_store(&r->mem_limit[SMSR_CLASS_MARKETING - 1], budget - budget / 4);
+}
+
+int smsr_router_reserve_memory(struct smsr_router *r, uint64_t bytes)
+{
+	int ret = 0;
+
+	if (!r)
+		return -SMSR_EINVAL;
+	pthread_mutex_lock(&r->admin_lock);
+	if (bytes > r->cfg.memory_budget - SMSR__BUDGET_MIN) {
+		ret = -SMSR_EINVAL;
+	} else {
+		r->mem_reserve = bytes;
+		smsr__mem_set_budget(r, r->cfg.memory_budget);
+	}
+	pthread_mutex_unlock(&r->admin_lock);
+	return ret;
 }
 
 static void close_all(struct smsr_router *r)
@@ -508,6 +528,9 @@ int smsr_router_stats(struct smsr_router *r, struct smsr_stats *out)
 	out->opted_out_now = atomic_load(&r->optout.n);
 	out->mem_held = smsr__mem_held(r);
 	out->mem_budget = atomic_load(&r->mem_limit[SMSR_CLASS_VERIFICATION - 1]);
+	pthread_mutex_lock(&r->admin_lock);
+	out->mem_reserved = r->mem_reserve;
+	pthread_mutex_unlock(&r->admin_lock);
 	out->busy_lanes = atomic_load(&r->n_busy[SMSR__BUSY_LANES]);
 	out->busy_memory = atomic_load(&r->n_busy[SMSR__BUSY_MEMORY]);
 	out->busy_late = atomic_load(&r->n_busy[SMSR__BUSY_LATE]);

@@ -261,6 +261,7 @@ struct smsr_router {
 	 */
 	struct smsr__counter mem_charged;
 	_Atomic uint64_t mem_limit[SMSR_NCLASS]; /* what each class may fill the budget to */
+	uint64_t mem_reserve; /* of the budget, held by the host (admin_lock) */
 	_Atomic uint64_t n_busy[3];		 /* busy: lanes full, over budget, too late */
 
 	/* Submit-side counters, added once per call. */

@@ -303,6 +303,12 @@ int smsr_router_reload(struct smsr_router *r, const struct smsr_config *nc, char
 		ret =
 		    fail(err, errlen, -SMSR_ECONFIG,
 			 "too many channels over the router's life (at most %d)", SMSR__CHANS_MAX);
+	if (ret == 0 && nc->memory_budget < r->mem_reserve + SMSR__BUDGET_MIN)
+		ret =
+		    fail(err, errlen, -SMSR_ECONFIG,
+			 "router.memory_budget: %llu bytes leave less than 1MB for messages (the "
+			 "host holds %llu of it)",
+			 (unsigned long long)nc->memory_budget, (unsigned long long)r->mem_reserve);
 	if (ret == 0)
 		ret = apply(r, nc, map, err, errlen);
 	if (ret == 0) {

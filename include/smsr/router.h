@@ -294,14 +294,25 @@ struct smsr_stats {
 	/*
 	 * Overload (see smsr_router_submit()). mem_held: bytes of message
 	 * records held, from acceptance to the final state (allocator size
-	 * classes, text included); mem_budget: router.memory_budget. The
+	 * classes, text included); mem_budget: what they may fill,
+	 * router.memory_budget less mem_reserved (what the host said it
+	 * holds itself, smsr_router_reserve_memory()). The
 	 * busy refusals by cause — they add up to rejected_by_reason for
 	 * busy: lanes full, over the budget, or too late (no channel of the
 	 * route would send it within its validity at its current rate).
 	 */
-	uint64_t mem_held, mem_budget;
+	uint64_t mem_held, mem_budget, mem_reserved;
 	uint64_t busy_lanes, busy_memory, busy_late;
 };
+
+/*
+ * Tell the router that @bytes of router.memory_budget are the host's own
+ * (an embedding daemon's stores, its process): the router's messages may
+ * then fill only the rest, so the budget bounds the whole. Kept across
+ * reloads; a reload whose budget would leave less than 1MB is refused.
+ * Returns -SMSR_EINVAL when less than 1MB would be left now.
+ */
+SMSR_API int smsr_router_reserve_memory(struct smsr_router *r, uint64_t bytes);
 
 /* A snapshot of the router's counters (eventually consistent). */
 SMSR_API int smsr_router_stats(struct smsr_router *r, struct smsr_stats *out);

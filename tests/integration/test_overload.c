@@ -4,7 +4,8 @@
  * simulated channels. The memory budget: submitting until busy holds no
  * more than a class's share of router.memory_budget (promotions 3/4,
  * notices 7/8, codes all), also from concurrent batch submitters, and
- * what is held drains back to nothing. Deadline-aware admission: a
+ * what is held drains back to nothing; what the host reserves of the
+ * budget is the messages' no more, across reloads. Deadline-aware admission: a
  * message that its channel's rate could not send within its validity is
  * refused busy at once (stats.busy_late), tries the route's next channel
  * first, and every accepted code of a code and promotion flood leaves
@@ -238,6 +239,69 @@ static void test_budget_holds_under_concurrent_batches(void **state)
 	evlog_fini(&log);
 }
 
+/* Two megabytes, one of them the host's own. */
+static const char *cfg_two = "router = { memory_budget = \"2MB\"; };\n"
+			     "channels = ( { name = \"slow\"; driver = \"sim\"; tps = 1;\n"
+			     "  lanes = { marketing = 100000; };\n"
+			     "  params = { dlr_delay_ms = 1; }; } );\n"
+			     "routes = ( { groups = ( [\"slow\"] ); } );\n";
+
+static int reload_budget(struct smsr_router *r, const char *budget, char *err, size_t errlen)
+{
+	struct smsr_config *c;
+	char text[1024];
+	int rc;
+
+	snprintf(text, sizeof(text), "router = { memory_budget = \"%s\"; };\n%s", budget,
+		 strchr(cfg_two, '\n') + 1);
+	assert_int_equal(smsr_config_create(&c), 0);
+	assert_int_equal(smsr_config_parse(c, text, err, errlen), 0);
+	rc = smsr_router_reload(r, c, err, errlen);
+	smsr_config_destroy(c);
+	return rc;
+}
+
+static void test_host_reserve_leaves_messages_the_rest(void **state)
+{
+	struct evlog log;
+	struct smsr_router *r;
+	struct smsr_stats st;
+	struct ids ids = {0};
+	char err[256] = "";
+	uint64_t promos;
+
+	evlog_init(&log);
+	r = test_router_start(cfg_two, &log, 1);
+	/* At least a megabyte must stay the messages'. */
+	assert_int_equal(smsr_router_reserve_memory(r, MB + 1), -SMSR_EINVAL);
+	assert_int_equal(smsr_router_reserve_memory(r, MB), 0);
+	assert_int_equal(smsr_router_stats(r, &st), 0);
+	assert_int_equal(st.mem_budget, MB);
+	assert_int_equal(st.mem_reserved, MB);
+	promos = fill(r, msg(promo, SMSR_CLASS_MARKETING, 0), &ids, 3, 1000);
+	assert_int_equal(smsr_router_stats(r, &st), 0);
+	assert_true(promos > 1000);
+	assert_true(st.mem_held <= MB / 4 * 3 && st.mem_held > MB / 4 * 3 - 1024);
+
+	/* A reload keeps the reserve, and refuses a budget it would not fit. */
+	assert_int_equal(reload_budget(r, "1536KB", err, sizeof(err)), -SMSR_ECONFIG);
+	assert_non_null(strstr(err, "router.memory_budget"));
+	assert_int_equal(smsr_router_stats(r, &st), 0);
+	assert_int_equal(st.mem_budget, MB);
+	assert_int_equal(reload_budget(r, "3MB", err, sizeof(err)), 0);
+	assert_int_equal(smsr_router_stats(r, &st), 0);
+	assert_int_equal(st.mem_budget, 2 * MB);
+	assert_int_equal(st.mem_reserved, MB);
+
+	assert_int_equal(smsr_router_channel_set_rate(r, 0, 0), 0);
+	assert_true(evlog_wait_finals(&log, promos, 20000));
+	smsr_router_stop(r);
+	assert_one_final_each(&log, &ids);
+	smsr_router_destroy(r);
+	evlog_fini(&log);
+	free(ids.v);
+}
+
 /* Ten segments a second; codes valid two seconds. */
 static const char *cfg_ten =
     "channels = ( { name = \"ten\"; driver = \"sim\"; tps = 10; burst = 2;\n"
@@ -408,6 +472,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_budget_plateaus_per_class_and_drains_back),
 	    cmocka_unit_test(test_budget_holds_under_concurrent_batches),
+	    cmocka_unit_test(test_host_reserve_leaves_messages_the_rest),
 	    cmocka_unit_test(test_message_that_cannot_make_its_validity_is_refused_at_once),
 	    cmocka_unit_test(test_late_message_tries_the_routes_next_channel),
 	    cmocka_unit_test(test_accepted_code_leaves_in_time_under_code_and_promo_flood),

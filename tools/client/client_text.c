@@ -156,6 +156,11 @@ void smsr_client_print_stats(FILE *f, const Smsr__V1__StatsResponse *s)
 		"  opted out now %" PRIu64 "\n",
 		s->mo_received, s->opt_outs, s->opt_ins, s->opted_out_now);
 	fprintf(f,
+		"memory %.1f of %.1f MB for messages (%.1f MB reserved)  busy: lanes %" PRIu64
+		"  memory %" PRIu64 "  late %" PRIu64 "\n",
+		(double)s->mem_held / 1048576.0, (double)s->mem_budget / 1048576.0,
+		(double)s->mem_reserved / 1048576.0, s->busy_lanes, s->busy_memory, s->busy_late);
+	fprintf(f,
 		"delivered %" PRIu64 "  failed %" PRIu64 "  expired %" PRIu64
 		"  stale reports %" PRIu64 "\n",
 		s->delivered, s->failed, s->expired, s->stale_reports);

@@ -475,6 +475,12 @@ void srv_call_stats(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	out.opt_outs = st.opt_outs;
 	out.opt_ins = st.opt_ins;
 	out.opted_out_now = st.opted_out_now;
+	out.mem_held = st.mem_held;
+	out.mem_budget = st.mem_budget;
+	out.mem_reserved = st.mem_reserved;
+	out.busy_lanes = st.busy_lanes;
+	out.busy_memory = st.busy_memory;
+	out.busy_late = st.busy_late;
 	ss.connections = s->nconns;
 	ss.connections_total = s->stats.conns_total;
 	ss.calls = s->stats.calls;

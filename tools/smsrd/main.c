@@ -285,6 +285,50 @@ static int parse_args(struct smsrd_opts *o, int argc, char **argv, const char **
 	return 0;
 }
 
+/* Resident bytes of this process now, or 0 if unknown. */
+static uint64_t rss_bytes(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb << 10;
+}
+
+/*
+ * router.memory_budget bounds smsrd as a whole: the status store's full
+ * size (touched as it fills, over minutes), what the process holds once
+ * set up (code, workers, buffers) and a sixteenth of the budget for what
+ * the records' charge does not see (the allocator's partly used pages,
+ * the lanes' rings) are charged to it; the router's messages get the rest.
+ */
+static int reserve_memory(struct srv *s)
+{
+	struct status_store_stats ss;
+	struct smsr_stats st;
+	uint64_t own;
+
+	status_store_stats(s->st, &ss);
+	smsr_router_stats(s->r, &st);
+	own = ss.bytes + rss_bytes() + (st.mem_budget + st.mem_reserved) / 16;
+	if (smsr_router_reserve_memory(s->r, own) < 0) {
+		fprintf(stderr,
+			"smsrd: router.memory_budget (%llu MB) leaves no room for messages: "
+			"smsrd itself holds %llu MB (%llu MB of it the status store, "
+			"smsrd.status_messages); raise the budget or lower status_messages\n",
+			(unsigned long long)((st.mem_budget + st.mem_reserved) >> 20),
+			(unsigned long long)(own >> 20), (unsigned long long)(ss.bytes >> 20));
+		return -1;
+	}
+	return 0;
+}
+
 static int make_router(struct srv *s, const char *cfg_path)
 {
 	struct smsr_config *cfg = NULL;
@@ -308,6 +352,8 @@ static int make_router(struct srv *s, const char *cfg_path)
 		fprintf(stderr, "smsrd: router: %s\n", smsr_strerror(rc));
 		return -1;
 	}
+	if (reserve_memory(s) < 0)
+		return -1;
 	s->cfg_path = cfg_path;
 	srv_refresh_channels(s);
 	return 0;
