@@ -107,6 +107,119 @@ SMSR_API void smsr_chan_prefetch(struct smsr_chan *chan, uint64_t token);
  */
 SMSR_API void smsr_chan_set_up(struct smsr_chan *chan, bool up, int reason);
 
+/*
+ * --- Receipts matched by carrier message id ------------------------------
+ *
+ * A carrier names its delivery receipts by the message id it gave in its
+ * answer, not by anything the driver chose, and a receipt may arrive on
+ * another connection (bind) of the channel than its submit. So the router,
+ * not the driver, keeps the index from carrier id to message: a driver
+ * reports answers with the ids (smsr_chan_submit_done() for one part,
+ * smsr_chan_submit_parts() for several) and receipts by id.
+ */
+
+/*
+ * Carrier's answer to submit @token, sent as @nparts carrier submits (a
+ * long message, one per part), made once every part is answered. @status
+ * as in smsr_chan_submit_done(); on success @msgids[0..@nparts) are the
+ * carrier's ids of the parts (copied; each at most SMSR_CARRIER_ID_MAX
+ * bytes, longer ones are refused as -SMSR_ECHANERR). 1 <= @nparts <= 255.
+ * The message is delivered when every part is reported delivered, failed
+ * as soon as one part is reported failed. Worker thread only.
+ */
+#define SMSR_CARRIER_ID_MAX 64
+SMSR_API void smsr_chan_submit_parts(struct smsr_chan *chan, uint64_t token, int status,
+				     int op_code, const char *const *msgids, unsigned nparts);
+
+/*
+ * A delivery receipt for the part the carrier named @carrier_msgid (as the
+ * driver normalized it: the same form its answers used). @status 0
+ * delivered, or why not: -SMSR_EUNDELIVERED, -SMSR_EREJECTED,
+ * -SMSR_ECARRIEREXPIRED, -SMSR_ECARRIERDELETED, -SMSR_EDLRUNKNOWN; @op_code
+ * the carrier's error code, kept in the message's history. Returns 0 when
+ * it matched a message awaiting its report, -SMSR_ENOTFOUND otherwise
+ * (counted as a stale report; the driver still acknowledges it to the
+ * carrier). Worker thread only.
+ */
+SMSR_API int smsr_chan_receipt(struct smsr_chan *chan, const char *carrier_msgid, int status,
+			       int op_code);
+
+/*
+ * An inbound message (MO) the driver received, reassembled, as UTF-8
+ * (@text, @len bytes, borrowed): handled as smsr_router_inject_mo() would,
+ * opt-out keywords included. Returns its SMSR_MO_* action or a negative
+ * code. Worker thread only.
+ */
+SMSR_API int smsr_chan_mo(struct smsr_chan *chan, const char *from, const char *to,
+			  const char *text, size_t len);
+
+/*
+ * --- Connections on the worker's io_uring ---------------------------------
+ *
+ * A driver that speaks to a carrier over TCP asks the worker that owns its
+ * channel to connect, receive and send for it: the worker does it with
+ * SQEs on its own io_uring, batched with everything else it does in a loop
+ * turn (at most one receive and one send in flight per connection; what a
+ * driver queues in one turn leaves in one send). No thread per connection,
+ * no blocking call. Built-in and host drivers use the same calls.
+ *
+ * Callbacks run on the worker, from its loop, never from inside an
+ * smsr_conn_* call; the channel's poll() runs after any callback.
+ * The driver must call smsr_conn_close() once for every connection it
+ * opened, also after on_close; after it, no callback comes and the handle
+ * is gone (the worker frees it when the ring has let go of it).
+ */
+struct smsr_conn;
+
+struct smsr_conn_ops {
+	/* Connected (@res 0), or the connect failed (@res -errno); after a
+	 * failure nothing more comes but the handle stays until closed. */
+	void (*on_connect)(void *arg, int res);
+	/*
+	 * Bytes arrived. @data (lent for the call) holds every byte received
+	 * and not yet consumed, oldest first; return how many the driver
+	 * consumed. What is left is offered again with the next bytes; a
+	 * driver that consumes nothing from a full buffer (@len equal to the
+	 * receive buffer) gets the connection ended with -EMSGSIZE.
+	 */
+	size_t (*on_data)(void *arg, const uint8_t *data, size_t len);
+	/* The connection ended: the peer closed it (@res 0) or an error
+	 * (@res -errno). Sends are refused from now on. */
+	void (*on_close)(void *arg, int res);
+};
+
+/*
+ * Connect to @addr (@addrlen bytes; IPv4 or IPv6, copied) for channel
+ * @chan; @ops and @arg are kept until smsr_conn_close(). @rbuf is the
+ * receive buffer's size (0: 64 KiB), @wmax the most bytes queued for
+ * sending (0: 4 MiB). Returns 0 and *@conn, or -ENOMEM, -ENOSYS (the worker
+ * has no io_uring), -errno from socket(). Worker thread only (a driver's
+ * open() runs elsewhere: connect from poll()).
+ */
+SMSR_API int smsr_conn_open(struct smsr_chan *chan, const void *addr, unsigned addrlen,
+			    const struct smsr_conn_ops *ops, void *arg, size_t rbuf, size_t wmax,
+			    struct smsr_conn **conn);
+
+/*
+ * Room for @len bytes at the end of what @conn will send: write them there,
+ * then smsr_conn_commit() how many you wrote (at most @len). Returns NULL
+ * when that would pass the connection's wmax, or when it is not connected.
+ * The pointer is valid until the next smsr_conn_* call on @conn.
+ */
+SMSR_API void *smsr_conn_reserve(struct smsr_conn *conn, size_t len);
+SMSR_API void smsr_conn_commit(struct smsr_conn *conn, size_t len);
+
+/* Copy @len bytes of @data for sending. 0, or -SMSR_EBUSY (over wmax), or
+ * -ENOTCONN. */
+SMSR_API int smsr_conn_send(struct smsr_conn *conn, const void *data, size_t len);
+
+/* Bytes queued and not yet written to the socket. */
+SMSR_API size_t smsr_conn_queued(const struct smsr_conn *conn);
+
+/* Close @conn and give up the handle: pending sends are dropped, no
+ * callback comes after this. Safe from inside @conn's own callbacks. */
+SMSR_API void smsr_conn_close(struct smsr_conn *conn);
+
 /* Helpers for drivers: look up @key in @params. Return 1 found, 0 absent,
  * -SMSR_ECONFIG if present but not a number. */
 SMSR_API int smsr_param_double(const struct smsr_param *params, size_t n, const char *key,
@@ -115,6 +228,10 @@ SMSR_API const char *smsr_param_str(const struct smsr_param *params, size_t n, c
 
 /* The built-in simulated carrier driver ("sim"); see core/chan/chan_sim.c. */
 SMSR_API const struct smsr_driver *smsr_driver_sim(void);
+
+/* The built-in SMPP 3.4 driver ("smpp"); see core/chan/smpp_driver.c and
+ * docs/config.md for its settings. */
+SMSR_API const struct smsr_driver *smsr_driver_smpp(void);
 
 #ifdef __cplusplus
 }

@@ -58,6 +58,15 @@ extern "C" {
 	X(SMSR_EOPTEDOUT, 1032, "opted_out", "the recipient opted out of marketing messages")      \
 	X(SMSR_ESTOPUNKNOWN, 1033, "outcome_unknown_at_stop",                                      \
 	  "the router stopped after the message was sent: delivery not known; do not resend")      \
+	X(SMSR_EBINDFAILED, 1034, "bind_failed",                                                   \
+	  "the carrier refused the bind (system_id, password, system_type or address)")            \
+	X(SMSR_ELINKDOWN, 1035, "link_down", "the connection to the carrier was lost")             \
+	X(SMSR_EBADPDU, 1036, "malformed_pdu", "the peer sent a protocol unit that does not parse") \
+	X(SMSR_ECARRIEREXPIRED, 1037, "carrier_expired",                                           \
+	  "the carrier's validity ran out before the handset took the message")                    \
+	X(SMSR_ECARRIERDELETED, 1038, "carrier_deleted", "the carrier deleted the message")        \
+	X(SMSR_EDLRUNKNOWN, 1039, "delivery_unknown",                                              \
+	  "the carrier's final report says the delivery state is unknown")                         \
 	X(SMSR_EFRAMETOOBIG, 1100, "frame_too_large",                                              \
 	  "frame is larger than the maximum frame size")                                           \
 	X(SMSR_EBADFRAME, 1101, "bad_frame", "frame header announces an empty frame")              \
