@@ -168,6 +168,20 @@ struct smsr__retry_q {
 	struct smsr__rec *head, *tail;
 };
 
+/*
+ * io_uring user_data, the one place it is encoded: the low 3 bits say what
+ * completed, the rest is the struct smsr_conn it belongs to (8-aligned),
+ * or 0 for the worker's own requests.
+ */
+enum {
+	SMSR__UD_EFD = 1,     /* the worker's eventfd read (pointer 0) */
+	SMSR__UD_IGNORE = 2,  /* a cancel request (pointer 0) */
+	SMSR__UD_CONNECT = 3, /* a connection's connect */
+	SMSR__UD_RECV = 4,
+	SMSR__UD_SEND = 5,
+};
+#define SMSR__URING_ENTRIES 256
+
 struct smsr__worker {
 	struct smsr_router *r;
 	unsigned index;
@@ -184,6 +198,9 @@ struct smsr__worker {
 	bool efd_armed;
 	struct io_uring uring;
 	uint64_t efd_val;
+	struct smsr_conn *conns;      /* drivers' connections (router_conn.c) */
+	struct smsr_conn *conn_dirty; /* to arm or free at the end of the turn */
+	bool sqes_pending;	      /* SQEs prepared and not yet submitted */
 	struct smsr_chan **chans;
 	size_t nchans;
 	uint64_t now;
@@ -261,7 +278,7 @@ struct smsr_router {
 	 */
 	struct smsr__counter mem_charged;
 	_Atomic uint64_t mem_limit[SMSR_NCLASS]; /* what each class may fill the budget to */
-	uint64_t mem_reserve; /* of the budget, held by the host (admin_lock) */
+	uint64_t mem_reserve;			 /* of the budget, held by the host (admin_lock) */
 	_Atomic uint64_t n_busy[3];		 /* busy: lanes full, over budget, too late */
 
 	/* Submit-side counters, added once per call. */
@@ -371,6 +388,14 @@ uint64_t smsr__retry_run(struct smsr__worker *w);
 void smsr__retry_fail_all(struct smsr__worker *w, int unsent, int sent);
 /* Queue @rec (already admitted on channel @to) there, on whichever worker. */
 void smsr__requeue(struct smsr__worker *w, struct smsr__rec *rec, int to);
+
+/* Connections on the worker's ring (router_conn.c). Arm what the drivers
+ * queued this turn and submit every SQE; true if any connection had work. */
+bool smsr__conn_flush(struct smsr__worker *w);
+/* A completion: true if it was a connection's (handled), else false. */
+bool smsr__conn_complete(struct smsr__worker *w, uint64_t user_data, int res);
+/* Free every connection; the ring is already gone. */
+void smsr__conn_fini(struct smsr__worker *w);
 
 /* Channel side (router_chan.c). */
 int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c, uint64_t now);

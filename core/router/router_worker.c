@@ -32,7 +32,6 @@
 #include "router_int.h"
 #include "base/tsan.h"
 
-#define EFD_TAG 1ull
 /* After a hand-off, keep polling the rings this long before sleeping:
  * at 1,000 hand-offs/s or more the worker never sleeps; below that it
  * spends at most this much CPU per hand-off. */
@@ -58,7 +57,7 @@ int smsr__worker_init(struct smsr__worker *w, struct smsr_router *r, unsigned in
 	if (w->efd < 0)
 		goto err_nomem;
 	/* io_uring may be unavailable (seccomp, old kernel): fall back to poll(). */
-	w->have_uring = io_uring_queue_init(8, &w->uring, 0) == 0;
+	w->have_uring = io_uring_queue_init(SMSR__URING_ENTRIES, &w->uring, 0) == 0;
 	return 0;
 err_nomem:
 	smsr__worker_fini(w);
@@ -70,6 +69,7 @@ void smsr__worker_fini(struct smsr__worker *w)
 	if (w->have_uring)
 		io_uring_queue_exit(&w->uring);
 	w->have_uring = false;
+	smsr__conn_fini(w);
 	if (w->efd >= 0)
 		close(w->efd);
 	w->efd = -1;
@@ -238,8 +238,43 @@ static void arm_efd(struct smsr__worker *w)
 		return;
 	sqe = io_uring_get_sqe(&w->uring);
 	io_uring_prep_read(sqe, w->efd, &w->efd_val, sizeof(w->efd_val), 0);
-	io_uring_sqe_set_data64(sqe, EFD_TAG);
+	io_uring_sqe_set_data64(sqe, SMSR__UD_EFD);
 	w->efd_armed = true;
+}
+
+/* Handle every completion in the ring; returns how many there were. */
+static unsigned reap(struct smsr__worker *w)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe (&w->uring, head, cqe) {
+		if (cqe->user_data == SMSR__UD_EFD) {
+			w->efd_armed = false;
+			SMSR__BUMP(w->wait_stats.efd_wakes, 1);
+		} else {
+			smsr__conn_complete(w, cqe->user_data, cqe->res);
+		}
+		n++;
+	}
+	io_uring_cq_advance(&w->uring, n);
+	return n;
+}
+
+/* Connections: submit what the drivers queued, take what completed. */
+static bool run_conns(struct smsr__worker *w)
+{
+	bool did;
+
+	if (!w->conns)
+		return false;
+	did = smsr__conn_flush(w);
+	if (io_uring_cq_ready(&w->uring)) {
+		reap(w);
+		smsr__conn_flush(w); /* re-arm receives, free closed ones */
+		did = true;
+	}
+	return did;
 }
 
 /* Sleep until @deadline (CLOCK_MONOTONIC ns) or a wake-up. */
@@ -249,7 +284,6 @@ static void sleep_until(struct smsr__worker *w, uint64_t deadline)
 	struct __kernel_timespec ts = {.tv_sec = (long long)(wait / SMSR__S),
 				       .tv_nsec = (long long)(wait % SMSR__S)};
 	struct io_uring_cqe *cqe;
-	unsigned head, n = 0;
 
 	if (!w->have_uring) {
 		struct pollfd pfd = {.fd = w->efd, .events = POLLIN};
@@ -261,15 +295,10 @@ static void sleep_until(struct smsr__worker *w, uint64_t deadline)
 		return;
 	}
 	arm_efd(w);
+	w->sqes_pending = false; /* submitted here */
 	io_uring_submit_and_wait_timeout(&w->uring, &cqe, 1, &ts, NULL);
-	io_uring_for_each_cqe (&w->uring, head, cqe) {
-		if (cqe->user_data == EFD_TAG) {
-			w->efd_armed = false;
-			SMSR__BUMP(w->wait_stats.efd_wakes, 1);
-		}
-		n++;
-	}
-	io_uring_cq_advance(&w->uring, n);
+	if (reap(w) && w->conns)
+		smsr__conn_flush(w);
 }
 
 static bool has_input(struct smsr__worker *w)
@@ -363,6 +392,7 @@ static void *worker_main(void *arg)
 		}
 		w->polling_recent = false;
 		next = run_channels(w, &did);
+		did |= run_conns(w);
 		if (w->now >= w->next_sweep) {
 			for (size_t i = 0; i < w->nchans; i++)
 				smsr__chan_sweep(w, w->chans[i]);

@@ -61,7 +61,8 @@ extern "C" {
 	X(SMSR_EBINDFAILED, 1034, "bind_failed",                                                   \
 	  "the carrier refused the bind (system_id, password, system_type or address)")            \
 	X(SMSR_ELINKDOWN, 1035, "link_down", "the connection to the carrier was lost")             \
-	X(SMSR_EBADPDU, 1036, "malformed_pdu", "the peer sent a protocol unit that does not parse") \
+	X(SMSR_EBADPDU, 1036, "malformed_pdu",                                                     \
+	  "the peer sent a protocol unit that does not parse")                                     \
 	X(SMSR_ECARRIEREXPIRED, 1037, "carrier_expired",                                           \
 	  "the carrier's validity ran out before the handset took the message")                    \
 	X(SMSR_ECARRIERDELETED, 1038, "carrier_deleted", "the carrier deleted the message")        \
