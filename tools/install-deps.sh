@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
       liburing-dev libck-dev libjemalloc-dev libprotobuf-c-dev protobuf-c-compiler
-      libcmocka-dev libconfig-dev protobuf-compiler python3-protobuf)
+      libcmocka-dev libconfig-dev protobuf-compiler python3-protobuf libsmpp34-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
