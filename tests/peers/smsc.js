@@ -19,6 +19,7 @@ for (const c of Object.keys(smpp.commands)) {
 	for (const k of Object.keys(params)) delete params[k].filter;
 }
 for (const t of Object.keys(smpp.tlvs)) delete smpp.tlvs[t].filter;
+smpp.PDU.prototype._filter = function () {}; // nothing left to filter: skip its loop
 smpp.PDU.maxLength = 65536;
 
 const ST = {
@@ -230,20 +231,48 @@ const RING = 1000;
 const ring = [];
 function remember(rec) { ring.push(rec); if (ring.length > RING) ring.shift(); }
 
-const TLV_KEYS = Object.keys(smpp.tlvs);
 function tlvsOf(pdu) {
-	const out = {};
-	let any = false;
-	for (const k of TLV_KEYS) if (pdu[k] !== undefined) {
+	let out;
+	const params = smpp.commands[pdu.command].params || {};
+	for (const k of Object.keys(pdu)) {
+		if (k in params) continue;
 		const v = pdu[k];
-		out[k] = Buffer.isBuffer(v) ? v.toString('hex') : Array.isArray(v) ? v.map(x => Buffer.isBuffer(x) ? x.toString('hex') : x) : v;
-		any = true;
+		if (k in smpp.tlvs) {
+			out = out || {};
+			out[k] = Buffer.isBuffer(v) ? v.toString('hex') : Array.isArray(v) ? v.map(x => Buffer.isBuffer(x) ? x.toString('hex') : x) : v;
+		} else if (/^\d+$/.test(k) && Buffer.isBuffer(v)) { // a TLV node-smpp does not know
+			out = out || {};
+			out['0x' + Number(k).toString(16).padStart(4, '0')] = v.toString('hex');
+		}
 	}
-	for (const k of Object.keys(pdu)) if (/^\d+$/.test(k) && Buffer.isBuffer(pdu[k])) { // unknown TLV
-		out['0x' + Number(k).toString(16).padStart(4, '0')] = pdu[k].toString('hex');
-		any = true;
-	}
-	return any ? out : undefined;
+	return out;
+}
+
+// Callbacks due at the same millisecond run from one timer, so that what
+// they send goes out corked together. cancel() forgets them all.
+function scheduler() {
+	const slots = new Map();
+	let n = 0;
+	return {
+		later(ms, fn) {
+			ms = Math.max(1, Math.round(ms));
+			const due = Date.now() + ms;
+			let slot = slots.get(due);
+			if (!slot) {
+				slot = { fns: [], timer: null };
+				slots.set(due, slot);
+				slot.timer = setTimeout(() => {
+					slots.delete(due);
+					n -= slot.fns.length;
+					for (const f of slot.fns) f();
+				}, ms);
+			}
+			slot.fns.push(fn);
+			n++;
+		},
+		cancel() { for (const sl of slots.values()) clearTimeout(sl.timer); slots.clear(); n = 0; },
+		get size() { return n; },
+	};
 }
 function baseRecord(s, pdu) {
 	return {
@@ -308,8 +337,16 @@ function nextReceiver(system_id) {
 	return list[i];
 }
 
+// PDUs sent in one turn of the event loop go out in one write.
+function cork(s) {
+	if (s.corked) return;
+	s.corked = true;
+	s.socket.cork();
+	process.nextTick(() => { s.corked = false; s.socket.uncork(); });
+}
 function send(s, pdu, onResp) {
 	if (args['log-out']) log(Object.assign(baseRecord(s, pdu), { dir: 'out' }));
+	cork(s);
 	return s.send(pdu, onResp);
 }
 function respond(s, pdu, st, fields) {
@@ -320,7 +357,7 @@ function respond(s, pdu, st, fields) {
 		const b = Buffer.alloc(17);
 		b.writeUInt32BE(17, 0); b.writeUInt32BE(0x80000004, 4);
 		b.writeUInt32BE(st, 8); b.writeUInt32BE(pdu.sequence_number, 12);
-		if (!s.closed && s.socket.writable) s.socket.write(b);
+		if (!s.closed && s.socket.writable) { cork(s); s.socket.write(b); }
 		return;
 	}
 	const o = Object.assign({ command_status: st }, fields || {});
@@ -416,7 +453,7 @@ function onSubmit(s, pdu) {
 			setImmediate(doDrop);
 		}
 	};
-	if (d > 0) setTimeout(answer, d); else answer();
+	if (d > 0) answers.later(d, answer); else answer();
 	if (st === ST.OK) planReceipt(s, pdu, sm, mid, d);
 }
 
@@ -441,7 +478,8 @@ function throttled() {
 function performanceNow() { const t = process.hrtime(); return t[0] * 1e3 + t[1] / 1e6; }
 
 // ---------------------------------------------------------------- receipts
-const pending = new Set();     // timers of planned receipts
+const pending = scheduler();   // planned receipts
+const answers = scheduler();   // delayed submit_sm_resp
 const queued = new Map();      // system_id -> [receipt] waiting for a receiver bind
 const recent = new Map();      // message_id -> receipt record (the last 200000)
 let receiptAcc = 0;
@@ -450,14 +488,14 @@ function yymmddhhmm(d) {
 	const p = n => String(n).padStart(2, '0');
 	return p(d.getUTCFullYear() % 100) + p(d.getUTCMonth() + 1) + p(d.getUTCDate()) + p(d.getUTCHours()) + p(d.getUTCMinutes());
 }
+// The first 20 characters of the text, as ASCII, for the receipt's text: field.
 function textOf(dc, buf, esm) {
 	if (esm & 0x40 && buf.length) buf = buf.slice(buf[0] + 1);
 	let t;
-	if ((dc & 0x0F) === 8) t = smpp.encodings.UCS2.decode(buf);
-	else if ((dc & 0x0F) === 3) t = smpp.encodings.LATIN1.decode(buf);
-	else if ((dc & 0x0F) === 0 || (dc & 0x0F) === 1) t = smpp.encodings.ASCII.decode(buf);
+	if ((dc & 0x0F) === 8) t = smpp.encodings.UCS2.decode(buf.slice(0, 40));
+	else if ((dc & 0x0F) <= 3) t = buf.slice(0, 20).toString('latin1'); // GSM letters and digits are ASCII's
 	else t = '';
-	return t.replace(/[^\x20-\x7E]/g, '?');
+	return t.slice(0, 20).replace(/[^\x20-\x7E]/g, '?');
 }
 
 function planReceipt(s, pdu, sm, mid, answerDelay) {
@@ -469,7 +507,7 @@ function planReceipt(s, pdu, sm, mid, answerDelay) {
 		src: pdu.source_addr, src_ton: pdu.source_addr_ton, src_npi: pdu.source_addr_npi,
 		dst: pdu.destination_addr, dst_ton: pdu.dest_addr_ton, dst_npi: pdu.dest_addr_npi,
 		submitted: new Date(),
-		text: textOf(pdu.data_coding, sm.length ? sm : (Buffer.isBuffer(pdu.message_payload) ? pdu.message_payload : sm), pdu.esm_class).slice(0, 20),
+		text: textOf(pdu.data_coding, sm.length ? sm : (Buffer.isBuffer(pdu.message_payload) ? pdu.message_payload : sm), pdu.esm_class),
 		stat, err,
 	};
 	recent.set(r.id, r);
@@ -482,9 +520,7 @@ function planReceipt(s, pdu, sm, mid, answerDelay) {
 		if (receiptAcc < 1 - 1e-9) { stats.receipts_skipped++; return; }
 		receiptAcc -= 1;
 	}
-	const delay = answerDelay + pick(B.receipt_delay);
-	const tm = setTimeout(() => { pending.delete(tm); deliverReceipt(r, null); }, delay);
-	pending.add(tm);
+	pending.later(answerDelay + pick(B.receipt_delay), () => deliverReceipt(r, null));
 }
 
 function receiptPdu(r, o) {
@@ -626,10 +662,6 @@ const server = smpp.createServer({}, s => {
 	s.bound = false; s.bind = null; s.system_id = null;
 	sessions.add(s);
 	stats.connections++; stats.connections_total++;
-	// Answers written while node-smpp parses one read go out in one write.
-	s.socket.prependListener('readable', () => {
-		if (!s.corked) { s.corked = true; s.socket.cork(); process.nextTick(() => { s.corked = false; s.socket.uncork(); }); }
-	});
 	s.socket.setNoDelay(true);
 	s.on('close', () => {
 		if (sessions.delete(s)) stats.connections--;
@@ -833,8 +865,7 @@ function control(o) {
 		for (const s of sessions) stats.connections++;
 		stats.connections_total = stats.connections;
 		if (o.all) {
-			for (const tm of pending) clearTimeout(tm);
-			pending.clear(); queued.clear(); recent.clear();
+			pending.cancel(); queued.clear(); recent.clear();
 			B = initialBehaviour(); setEnquireLink(B.enquire_link);
 			tokens = null; shareAcc = 0; receiptAcc = 0; idCounter = args['id-start'] !== undefined ? num(args['id-start'], 'id-start') : null;
 		}
