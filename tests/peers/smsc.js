@@ -213,6 +213,7 @@ const T0 = Date.now();
 let logFd = null, logOn = true, logBuf = [], logQueued = false;
 if (args.log === 'none') logOn = false;
 else if (args.log !== undefined && args.log !== '-') logFd = fs.openSync(args.log, 'a');
+process.stdout.on('error', () => { logOn = false; }); // the reader went away
 function log(obj) {
 	if (!logOn) return;
 	logBuf.push(JSON.stringify(obj));
