@@ -46,3 +46,10 @@ void smsr__epoch_barrier(struct smsr__epoch *e, ck_epoch_record_t *rec)
 	SMSR__TSAN_ACQUIRE(e);
 	ck_epoch_reclaim(rec);
 }
+
+void smsr__epoch_reclaim_all(struct smsr__epoch *e)
+{
+	SMSR__TSAN_ACQUIRE(e);
+	for (unsigned i = 0; i < SMSR__EPOCH_SLOTS; i++)
+		ck_epoch_reclaim(&e->slots[i].rec);
+}

@@ -56,4 +56,8 @@ static inline void smsr__epoch_end(struct smsr__epoch *e, ck_epoch_record_t *rec
 }
 void smsr__epoch_barrier(struct smsr__epoch *e, ck_epoch_record_t *rec);
 
+/* Run every deferred free of every record of @e: only once no thread can
+ * read anything @e protects (teardown). */
+void smsr__epoch_reclaim_all(struct smsr__epoch *e);
+
 #endif

@@ -87,6 +87,7 @@ struct smsr_config {
 	uint32_t max_attempts;		   /* sends per message, first included */
 	uint32_t retry_backoff_ms;	   /* before the 2nd attempt; doubles after */
 	uint32_t resend_classes;	   /* SMSR__CLASS_BIT: resent when the outcome is unknown */
+	uint32_t resend_undelivered;	   /* SMSR__CLASS_BIT: resent once after a failed receipt */
 	/* Bytes of message records held, accept to final (router.memory_budget). */
 	uint64_t memory_budget;
 	struct smsr__score_cfg {

@@ -13,7 +13,8 @@
 static const char *const health_keys[] = {"answer_timeout", "report_silence", "open_after",
 					  "error_rate",	    "degraded_rate",  "min_samples",
 					  "cool_down",	    "probes",	      NULL};
-static const char *const retry_keys[] = {"max_attempts", "backoff", "resend_unanswered", NULL};
+static const char *const retry_keys[] = {"max_attempts", "backoff", "resend_unanswered",
+					 "resend_undelivered", NULL};
 static const char *const scoring_keys[] = {"enabled", "time_value", "miss_cost", NULL};
 static const char *const class_keys[] = {"verification", "notice", "marketing", NULL};
 
@@ -32,6 +33,7 @@ void smsr__cfg_health_defaults(struct smsr_config *cfg)
 	cfg->max_attempts = 3;
 	cfg->retry_backoff_ms = 200;
 	cfg->resend_classes = SMSR__CLASS_BIT(SMSR_CLASS_VERIFICATION);
+	cfg->resend_undelivered = SMSR__CLASS_BIT(SMSR_CLASS_VERIFICATION);
 	/* A code a second late costs about a code's price; a missed one,
 	 * twenty. A promotion ten minutes late, a fifth of its price. */
 	cfg->scoring = (struct smsr__score_cfg){
@@ -100,12 +102,26 @@ static int parse_breaker(struct smsr__cfg_ctx *c, const config_setting_t *h,
 	return 0;
 }
 
+/* A list of classes at @key of @g into *@mask: [] is none. */
+static int class_list(struct smsr__cfg_ctx *c, const config_setting_t *g, const char *key,
+		      uint32_t *mask)
+{
+	const config_setting_t *list = config_setting_get_member(g, key);
+	int rc;
+
+	if (list && config_setting_is_array(list) && config_setting_length(list) == 0) {
+		*mask = 0;
+		return 0;
+	}
+	rc = smsr__cfg_get_classes(c, g, key, mask);
+	return rc < 0 ? rc : 0;
+}
+
 int smsr__cfg_parse_health(struct smsr__cfg_ctx *c, const config_setting_t *router,
 			   struct smsr_config *cfg)
 {
 	const config_setting_t *h = config_setting_get_member(router, "health");
 	const config_setting_t *r = config_setting_get_member(router, "retry");
-	const config_setting_t *list;
 	int rc;
 
 	if (h && (rc = parse_breaker(c, h, &cfg->health)) < 0)
@@ -118,11 +134,7 @@ int smsr__cfg_parse_health(struct smsr__cfg_ctx *c, const config_setting_t *rout
 	    (rc = smsr__cfg_get_u32(c, r, "max_attempts", 1, 10, &cfg->max_attempts)) < 0 ||
 	    (rc = smsr__cfg_get_duration(c, r, "backoff", 1, 600000, &cfg->retry_backoff_ms)) < 0)
 		return rc;
-	list = config_setting_get_member(r, "resend_unanswered");
-	if (list && config_setting_is_array(list) && config_setting_length(list) == 0) {
-		cfg->resend_classes = 0; /* [] : never resend */
-		return 0;
-	}
-	rc = smsr__cfg_get_classes(c, r, "resend_unanswered", &cfg->resend_classes);
-	return rc < 0 ? rc : 0;
+	if ((rc = class_list(c, r, "resend_unanswered", &cfg->resend_classes)) < 0)
+		return rc;
+	return class_list(c, r, "resend_undelivered", &cfg->resend_undelivered);
 }

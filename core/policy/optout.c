@@ -104,6 +104,19 @@ void smsr__optout_fini(struct smsr__optout *o)
 	o->ready = false;
 }
 
+/* Add or remove @key (hash @h) under the writer's lock; 1 changed, 0 not. */
+static int hs_write(struct smsr__optout *o, unsigned long h, const void *key, bool out)
+{
+	int ret;
+
+	if (out)
+		ret = ck_hs_get(&o->hs, h, key) ? 0 : ck_hs_put(&o->hs, h, key) ? 1 : -SMSR_ENOMEM;
+	else
+		ret = ck_hs_remove(&o->hs, h, key) ? 1 : 0;
+	atomic_store(&o->n, ck_hs_count(&o->hs));
+	return ret;
+}
+
 int smsr__optout_set(struct smsr__epoch *ep, struct smsr__optout *o, const char *e164, bool out)
 {
 	const void *key = (const void *)key_of(e164);
@@ -115,13 +128,30 @@ int smsr__optout_set(struct smsr__epoch *ep, struct smsr__optout *o, const char 
 		return -SMSR_EBADNUMBER;
 	pthread_mutex_lock(&o->lock);
 	writer_rec = smsr__epoch_lease(ep, &slot);
-	if (out) {
-		ret = ck_hs_get(&o->hs, h, key) ? 0 : ck_hs_put(&o->hs, h, key) ? 1 : -SMSR_ENOMEM;
-	} else {
-		ret = ck_hs_remove(&o->hs, h, key) ? 1 : 0;
-	}
-	atomic_store(&o->n, ck_hs_count(&o->hs));
+	ret = hs_write(o, h, key, out);
 	smsr__epoch_barrier(ep, writer_rec); /* frees the tables the set outgrew */
+	smsr__epoch_release(ep, slot);
+	writer_rec = NULL;
+	pthread_mutex_unlock(&o->lock);
+	return ret;
+}
+
+int smsr__optout_try_set(struct smsr__epoch *ep, struct smsr__optout *o, const char *e164, bool out)
+{
+	const void *key = (const void *)key_of(e164);
+	unsigned long h = CK_HS_HASH(&o->hs, hs_hash, key);
+	unsigned slot;
+	int ret;
+
+	if (!key)
+		return -SMSR_EBADNUMBER;
+	if (pthread_mutex_trylock(&o->lock))
+		return -SMSR_EBUSY;
+	writer_rec = smsr__epoch_lease(ep, &slot);
+	ret = hs_write(o, h, key, out);
+	/* No waiting for readers: what the set outgrew is freed by a later
+	 * writer's barrier on this record, or at smsr__epoch_reclaim_all(). */
+	ck_epoch_poll(writer_rec);
 	smsr__epoch_release(ep, slot);
 	writer_rec = NULL;
 	pthread_mutex_unlock(&o->lock);

@@ -31,6 +31,14 @@ int smsr__optout_init(struct smsr__optout *o);
 void smsr__optout_fini(struct smsr__optout *o);
 /* Add (@out) or remove @e164 ("+..."). 1 changed, 0 already so, or -SMSR_E*. */
 int smsr__optout_set(struct smsr__epoch *ep, struct smsr__optout *o, const char *e164, bool out);
+/*
+ * As smsr__optout_set, for a router worker: never blocks. -SMSR_EBUSY when
+ * another writer holds the list (nothing changed; try again later). A
+ * worker must not wait for readers: a submitter inside its epoch section
+ * may be waiting for that very worker to take a hand-off.
+ */
+int smsr__optout_try_set(struct smsr__epoch *ep, struct smsr__optout *o, const char *e164,
+			 bool out);
 /* Is @e164 opted out? Lock-free; call inside an epoch section. */
 bool smsr__optout_has(struct smsr__optout *o, const char *e164);
 

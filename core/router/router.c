@@ -273,12 +273,15 @@ void smsr_router_destroy(struct smsr_router *r)
 	smsr__snap_free(atomic_load(&r->snap));
 	for (unsigned i = 0; i < r->nworkers; i++)
 		smsr__worker_fini(&r->workers[i]);
-	for (size_t i = 0; i < r->nchans; i++)
+	for (size_t i = 0; i < r->nchans; i++) {
 		free(r->chans[i].slots);
+		smsr__dlr_fini(&r->chans[i].dlr);
+	}
 	free(r->workers);
 	free(r->chans);
 	free(r->drivers);
 	smsr__arena_fini(&r->arena);
+	smsr__epoch_reclaim_all(&r->epoch); /* what workers' opt-out writes deferred */
 	smsr__optout_fini(&r->optout);
 	smsr__cfg_free(&r->cfg);
 	pthread_mutex_destroy(&r->admin_lock);
@@ -314,6 +317,7 @@ static void channel_info(const struct smsr_chan *c, struct smsr_channel_info *ci
 	ci->throttled = SMSR__LOAD(c->stats.throttled);
 	ci->retried = SMSR__LOAD(c->stats.retried);
 	ci->resent = SMSR__LOAD(c->stats.resent);
+	ci->redelivered = SMSR__LOAD(c->stats.redelivered);
 	ci->rate_cuts = SMSR__LOAD(c->stats.rate_cuts);
 	ci->breaker_opens = SMSR__LOAD(c->stats.breaker_opens);
 	ci->breaker = SMSR__LOAD(c->stats.breaker);
@@ -568,26 +572,49 @@ int smsr_router_optout(struct smsr_router *r, const char *number, int out)
 	return smsr__optout_set(&r->epoch, &r->optout, e164, out != 0);
 }
 
-int smsr_router_inject_mo(struct smsr_router *r, const char *from, const char *to, const char *text,
-			  int channel)
+/*
+ * An MO reply (@text, @len bytes, not NUL-terminated) from @from on channel
+ * @channel: count it, and change the opt-out list if it is a keyword. On a
+ * worker (@worker) the list is written without waiting (-SMSR_EBUSY when
+ * another writer has it); a host thread may wait.
+ */
+static int handle_mo(struct smsr_router *r, const char *from, const char *text, size_t len,
+		     bool worker)
 {
+	char e164[SMSR_E164_MAX + 1];
 	int kw, ret;
 
-	(void)to;
-	if (!r || !from || !text || channel < -1 || (channel >= 0 && (size_t)channel >= r->nchans))
-		return -SMSR_EINVAL;
-	kw = smsr__mo_keyword(text, strlen(text));
+	if (smsr_e164_normalize(from, e164) < 0)
+		return -SMSR_EBADNUMBER;
+	kw = smsr__mo_keyword(text, len);
 	if (kw == 0) {
-		char e164[SMSR_E164_MAX + 1];
-
-		if (smsr_e164_normalize(from, e164) < 0)
-			return -SMSR_EBADNUMBER;
 		atomic_fetch_add(&r->n_mo[0], 1);
 		return SMSR_MO_NONE;
 	}
-	ret = smsr_router_optout(r, from, kw == 1);
+	if (worker)
+		ret = smsr__optout_try_set(&r->epoch, &r->optout, e164, kw == 1);
+	else
+		ret = smsr__optout_set(&r->epoch, &r->optout, e164, kw == 1);
 	if (ret < 0)
 		return ret;
 	atomic_fetch_add(&r->n_mo[kw], 1);
 	return kw == 1 ? SMSR_MO_OPT_OUT : SMSR_MO_OPT_IN;
+}
+
+int smsr_router_inject_mo(struct smsr_router *r, const char *from, const char *to, const char *text,
+			  int channel)
+{
+	(void)to;
+	if (!r || !from || !text || channel < -1 || (channel >= 0 && (size_t)channel >= r->nchans))
+		return -SMSR_EINVAL;
+	return handle_mo(r, from, text, strlen(text), false);
+}
+
+int smsr_chan_mo(struct smsr_chan *c, const char *from, const char *to, const char *text,
+		 size_t len)
+{
+	(void)to;
+	if (!c || !from || (!text && len))
+		return -SMSR_EINVAL;
+	return handle_mo(c->worker->r, from, text ? text : "", len, true);
 }

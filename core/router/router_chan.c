@@ -7,9 +7,11 @@
  * Tokens are (generation << 32 | slot). A slot's generation changes each
  * time it is freed, so a report for a submit that already timed out (or a
  * made-up token) finds a different generation and is ignored and counted,
- * never applied to another message.
+ * never applied to another message. A slot also heads the chain of its
+ * message's entries in the receipt index (router_dlr.h); freeing the slot
+ * drops them, so whatever ends a message's wait for its report — final,
+ * timeout, resend, failure, stop — takes its carrier ids out of the index.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +39,7 @@ static int slot_alloc(struct smsr_chan *c, struct smsr__rec *rec, uint64_t *toke
 		i = c->slots_used++;
 	}
 	c->slots[i].rec = rec;
+	c->slots[i].parts = 0;
 	rec->slot = i;
 	*token = (uint64_t)c->slots[i].gen << 32 | i;
 	return 0;
@@ -44,6 +47,8 @@ static int slot_alloc(struct smsr_chan *c, struct smsr__rec *rec, uint64_t *toke
 
 static void slot_free(struct smsr_chan *c, uint32_t i)
 {
+	if (c->slots[i].parts)
+		smsr__dlr_drop(&c->dlr, c->slots[i].parts);
 	c->slots[i].rec = NULL;
 	c->slots[i].gen++;
 	c->slots[i].next_free = c->free_slot;
@@ -217,16 +222,30 @@ static uint64_t answer_latency(const struct smsr_chan *c, const struct smsr__rec
 	return now > sent ? now - sent : 0;
 }
 
-void smsr_chan_submit_done(struct smsr_chan *c, uint64_t token, int status, int op_code,
-			   const char *carrier_msgid)
+/*
+ * The carrier's answer to @token, the message sent as @n parts named
+ * @ids (n 0: accepted without an id, reportable by token only).
+ */
+static void answer(struct smsr_chan *c, uint64_t token, int status, int op_code,
+		   const char *const *ids, unsigned n)
 {
 	struct smsr__worker *w = c->worker;
 	struct smsr__rec *rec = slot_find(c, token);
+	const char *named = NULL;
 
 	if (!rec || rec->state != SMSR__REC_INFLIGHT) {
 		if (rec)
 			SMSR__BUMP(w->stale_reports, 1);
 		return;
+	}
+	if (status == 0 && n) {
+		int ret = smsr__dlr_add(&c->dlr, rec->slot, c->slots[rec->slot].gen, ids, n,
+					&c->slots[rec->slot].parts);
+
+		/* An id the index cannot keep: refused, as the header says.
+		 * Out of memory: accepted, reportable by token or timeout. */
+		if (ret == -SMSR_ECHANERR)
+			status = ret;
 	}
 	smsr__lanes_answered(&c->lanes);
 	SMSR__BUMP(c->stats.inflight, -1);
@@ -249,17 +268,52 @@ void smsr_chan_submit_done(struct smsr_chan *c, uint64_t token, int status, int 
 		}
 		return;
 	}
-	if (carrier_msgid) {
-		size_t n = strnlen(carrier_msgid, sizeof(rec->carrier_msgid) - 1);
+	if (n) {
+		size_t len = strnlen(ids[0], sizeof(rec->carrier_msgid) - 1);
 
-		memcpy(rec->carrier_msgid, carrier_msgid, n);
-		rec->carrier_msgid[n] = '\0';
+		memcpy(rec->carrier_msgid, ids[0], len);
+		rec->carrier_msgid[len] = '\0';
+		named = ids[0];
+		if (n > 1 && c->slots[rec->slot].parts)
+			named = smsr__dlr_joined(&c->dlr, c->slots[rec->slot].parts);
 	}
+	rec->nparts = (uint8_t)(n ? n : 1);
+	rec->parts_delivered = 0;
 	rec->state = SMSR__REC_AWAIT_DLR;
 	rec->deadline_ns = w->now + (uint64_t)c->cfg->dlr_timeout_ms * 1000000ull;
 	SMSR__BUMP(c->stats.accepted, 1);
 	SMSR__BUMP(c->stats.awaiting_dlr, 1);
-	smsr__emit(w->r, SMSR_EV_SUBMITTED, rec, 0, 0, w->now);
+	smsr__emit_id(w->r, SMSR_EV_SUBMITTED, rec, 0, 0, w->now, named);
+}
+
+void smsr_chan_submit_done(struct smsr_chan *c, uint64_t token, int status, int op_code,
+			   const char *carrier_msgid)
+{
+	answer(c, token, status, op_code, &carrier_msgid,
+	       carrier_msgid && carrier_msgid[0] && status == 0);
+}
+
+void smsr_chan_submit_parts(struct smsr_chan *c, uint64_t token, int status, int op_code,
+			    const char *const *msgids, unsigned nparts)
+{
+	if (status == 0 && (!msgids || nparts < 1 || nparts > 255))
+		status = -SMSR_ECHANERR; /* no ids to match receipts by */
+	answer(c, token, status, op_code, msgids, status == 0 ? nparts : 0);
+}
+
+void smsr__chan_report(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
+		       int status, int op_code, const char *msgid)
+{
+	uint64_t taken = rec->deadline_ns - (uint64_t)c->cfg->dlr_timeout_ms * SMSR__MS;
+
+	SMSR__BUMP(c->stats.awaiting_dlr, -1);
+	slot_free(c, rec->slot);
+	smsr__health_report(&c->health, status == 0, w->now > taken ? w->now - taken : 0, w->now);
+	if (status == 0)
+		smsr__rec_finish_id(w, c, rec, SMSR_EV_DELIVERED, 0, op_code, msgid);
+	else
+		smsr__receipt_failed(w, c, rec, status < 0 ? status : -SMSR_EUNDELIVERED, op_code,
+				     msgid);
 }
 
 void smsr_chan_dlr(struct smsr_chan *c, uint64_t token, int status, int op_code)
@@ -272,19 +326,7 @@ void smsr_chan_dlr(struct smsr_chan *c, uint64_t token, int status, int op_code)
 			SMSR__BUMP(w->stale_reports, 1);
 		return;
 	}
-	SMSR__BUMP(c->stats.awaiting_dlr, -1);
-	slot_free(c, rec->slot);
-	{
-		uint64_t taken = rec->deadline_ns - (uint64_t)c->cfg->dlr_timeout_ms * SMSR__MS;
-
-		smsr__health_report(&c->health, status == 0, w->now > taken ? w->now - taken : 0,
-				    w->now);
-	}
-	if (status == 0)
-		smsr__rec_finish(w, c, rec, SMSR_EV_DELIVERED, 0, op_code);
-	else
-		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED,
-				 status < 0 ? status : -SMSR_EUNDELIVERED, op_code);
+	smsr__chan_report(w, c, rec, status, op_code, NULL);
 }
 
 void smsr_chan_set_up(struct smsr_chan *c, bool up, int reason)
@@ -379,6 +421,7 @@ void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c)
 	smsr__lanes_expire(&c->lanes, w->now, &expired);
 	finish_expired(w, c, expired);
 	sweep_slots(w, c, false, 0);
+	smsr__dlr_flush(&c->dlr); /* bounds the dead ids the token path left pending */
 	smsr__chan_health_tick(w, c);
 }
 
@@ -397,25 +440,6 @@ void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int unsent
 	sweep_slots(w, c, true, sent);
 }
 
-/* A report that came from outside the driver: find its submit by msgid. */
-static void inject_dlr(struct smsr_chan *c, const char *msgid, const char *value)
-{
-	int status = 0, op_code = 0;
-
-	if (sscanf(value, "%d %d", &status, &op_code) < 1)
-		return;
-	for (uint32_t i = 0; i < c->slots_used; i++) {
-		struct smsr__rec *rec = c->slots[i].rec;
-
-		if (rec && rec->state == SMSR__REC_AWAIT_DLR &&
-		    !strcmp(rec->carrier_msgid, msgid)) {
-			smsr_chan_dlr(c, (uint64_t)c->slots[i].gen << 32 | i, status, op_code);
-			return;
-		}
-	}
-	SMSR__BUMP(c->worker->stale_reports, 1);
-}
-
 void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct smsr__ctl *ctl)
 {
 	if (ctl->op == SMSR__CTL_DRIVER && c->drv->ctl && c->open)
@@ -423,7 +447,7 @@ void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct sm
 	else if (ctl->op == SMSR__CTL_RATE)
 		c->aimd_tps = 0, smsr__lanes_set_rate(&c->lanes, atomic_load(&c->tps));
 	else if (ctl->op == SMSR__CTL_DLR)
-		inject_dlr(c, ctl->key, ctl->value);
+		smsr__receipt_inject(c, ctl->key, ctl->value);
 	else if (ctl->op == SMSR__CTL_REMOVE)
 		c->removing = true; /* the next pass over the channels does the rest */
 	else if (ctl->op == SMSR__CTL_ADD)

@@ -13,6 +13,12 @@
 void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
 		int reason, int op_code, uint64_t now_ns)
 {
+	smsr__emit_id(r, type, rec, reason, op_code, now_ns, NULL);
+}
+
+void smsr__emit_id(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
+		   int reason, int op_code, uint64_t now_ns, const char *carrier_msgid)
+{
 	struct smsr_event ev;
 
 	if (!r->on_event || !(r->ev_mask & SMSR_EV_MASK(type)))
@@ -30,7 +36,9 @@ void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct s
 	    .channel = rec->chan,
 	    .reason = reason,
 	    .op_code = op_code,
-	    .carrier_msgid = rec->carrier_msgid[0] ? rec->carrier_msgid : NULL,
+	    .carrier_msgid = carrier_msgid	     ? carrier_msgid
+			     : rec->carrier_msgid[0] ? rec->carrier_msgid
+						     : NULL,
 	    .client_ref = smsr__rec_ref(rec),
 	    .tags = rec->tags_len ? smsr__rec_tags(rec) : NULL,
 	    .recipient = rec->recipient,
@@ -67,9 +75,16 @@ void smsr__emit_accepted(struct smsr_router *r, struct smsr__rec *rec, uint64_t 
 void smsr__rec_finish(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
 		      enum smsr_event_type type, int reason, int op_code)
 {
+	smsr__rec_finish_id(w, c, rec, type, reason, op_code, NULL);
+}
+
+void smsr__rec_finish_id(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
+			 enum smsr_event_type type, int reason, int op_code,
+			 const char *carrier_msgid)
+{
 	int k = type == SMSR_EV_DELIVERED ? 0 : type == SMSR_EV_FAILED ? 1 : 2;
 
-	smsr__emit(w->r, type, rec, reason, op_code, w->now);
+	smsr__emit_id(w->r, type, rec, reason, op_code, w->now, carrier_msgid);
 	SMSR__BUMP(w->finals[k], 1);
 	SMSR__BUMP(w->mem_freed, rec->alloc_size);
 	if (type == SMSR_EV_DELIVERED)

@@ -35,6 +35,7 @@
 #include "policy/optout.h"
 #include "msg/msg_rec.h"
 #include "route/route_table.h"
+#include "router_dlr.h"
 
 #define SMSR__CACHELINE	      64
 #define SMSR__RING_SLOTS      65536 /* hand-off chains per worker */
@@ -64,14 +65,18 @@ struct smsr__counter {
 struct smsr__slot {
 	struct smsr__rec *rec;
 	uint32_t gen;
-	uint32_t next_free;
+	union {
+		uint32_t next_free; /* free: the next free slot */
+		uint32_t parts;	    /* in use: its receipt index chain (router_dlr.h), 0 none */
+	};
 };
 
 struct smsr__chan_stats {
 	_Atomic uint64_t submitted, accepted, delivered, failed, expired, throttled;
-	_Atomic uint64_t retried;   /* sent again elsewhere after a temporary error */
-	_Atomic uint64_t resent;    /* unknown outcome, resent elsewhere (class policy) */
-	_Atomic uint64_t rate_cuts; /* AIMD decreases after throttling */
+	_Atomic uint64_t retried;     /* sent again elsewhere after a temporary error */
+	_Atomic uint64_t resent;      /* unknown outcome, resent elsewhere (class policy) */
+	_Atomic uint64_t redelivered; /* resent elsewhere after a failed receipt */
+	_Atomic uint64_t rate_cuts;   /* AIMD decreases after throttling */
 	_Atomic uint64_t breaker_opens;
 	_Atomic uint32_t inflight, awaiting_dlr;
 	/* Health, published each sweep for readers on other threads. */
@@ -137,6 +142,7 @@ struct smsr_chan {
 	uint32_t aimd_tps;		 /* cut rate after throttling, 0 none */
 	uint64_t last_cut, last_throttle;
 	uint64_t rate_mark, rate_mark_sent; /* for the measured send rate */
+	struct smsr__dlr_index dlr;	    /* receipts by carrier message id */
 	struct smsr__chan_stats stats;
 };
 
@@ -153,7 +159,7 @@ enum smsr__ctl_op {
 struct smsr__ctl {
 	int op;
 	uint32_t chan;
-	char key[32];
+	char key[SMSR_CARRIER_ID_MAX + 1]; /* a driver's key, or a carrier msgid */
 	char value[96];
 };
 
@@ -362,9 +368,18 @@ void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct s
 /* ACCEPTED, on the submitting thread: the host may set the record's tag. */
 void smsr__emit_accepted(struct smsr_router *r, struct smsr__rec *rec, uint64_t now_ns);
 
+/* As smsr__emit, naming @carrier_msgid (lent for the call; NULL: the
+ * record's own) instead of the record's. */
+void smsr__emit_id(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
+		   int reason, int op_code, uint64_t now_ns, const char *carrier_msgid);
+
 /* Final states: emit the event, count, free the record. Worker only. */
 void smsr__rec_finish(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
 		      enum smsr_event_type type, int reason, int op_code);
+/* As smsr__rec_finish, the event naming @carrier_msgid (see smsr__emit_id). */
+void smsr__rec_finish_id(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
+			 enum smsr_event_type type, int reason, int op_code,
+			 const char *carrier_msgid);
 
 /* Snapshots (router_snap.c). */
 int smsr__snap_build(struct smsr_router *r, struct smsr__snapshot **out);
@@ -414,6 +429,23 @@ void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int unsent
 void smsr__chan_resend_unknown(struct smsr__worker *w, struct smsr_chan *c);
 /* Temporary errors: worth another attempt. */
 bool smsr__temporary(int status);
+/*
+ * A report for @rec, awaiting one on @c, that ends its wait: delivered
+ * (@status 0) or failed (router_chan.c). @msgid (lent; NULL: the
+ * record's) names the part reported in the event.
+ */
+void smsr__chan_report(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
+		       int status, int op_code, const char *msgid);
+/*
+ * Receipts (router_receipt.c). @rec, out of @c's in-flight table, has a
+ * receipt that says it was not delivered (@reason): resend it once through
+ * another channel of its route when router.retry.resend_undelivered says
+ * so, else it ends failed with @reason and @op_code.
+ */
+void smsr__receipt_failed(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
+			  int reason, int op_code, const char *msgid);
+/* A receipt from outside the driver (SMSR__CTL_DLR): @msgid, "status op_code". */
+void smsr__receipt_inject(struct smsr_chan *c, const char *msgid, const char *value);
 /* Recompute and publish @c's state from operator, link and breaker (channel events). */
 void smsr__chan_publish_state(struct smsr_chan *c);
 /* A CHANNEL event if @c's state is not the one the last event named: the

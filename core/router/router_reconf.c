@@ -194,7 +194,8 @@ static int check_router(const struct smsr_config *a, const struct smsr_config *b
 	if (memcmp(&a->health, &b->health, sizeof(a->health)))
 		return fail(err, errlen, -SMSR_ECONFIG, fmt, "health");
 	if (a->max_attempts != b->max_attempts || a->retry_backoff_ms != b->retry_backoff_ms ||
-	    a->resend_classes != b->resend_classes)
+	    a->resend_classes != b->resend_classes ||
+	    a->resend_undelivered != b->resend_undelivered)
 		return fail(err, errlen, -SMSR_ECONFIG, fmt, "retry");
 	return 0;
 }

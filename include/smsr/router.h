@@ -140,6 +140,9 @@ struct smsr_channel_info {
 	 */
 	double score[SMSR_NCLASS];
 	uint32_t wait_ms[SMSR_NCLASS];
+	/* Messages whose receipt here said undelivered, resent through another
+	 * channel (router.retry.resend_undelivered). */
+	uint64_t redelivered;
 };
 
 /*
