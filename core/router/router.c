@@ -23,12 +23,13 @@ const struct smsr_driver *smsr__find_driver(const struct smsr_router *r, const c
 
 static int setup_drivers(struct smsr_router *r, const struct smsr_router_opts *o)
 {
-	size_t n = 1 + (o ? o->ndrivers : 0);
+	size_t n = 2 + (o ? o->ndrivers : 0);
 
 	r->drivers = calloc(n, sizeof(*r->drivers));
 	if (!r->drivers)
 		return -SMSR_ENOMEM;
 	r->drivers[r->ndrivers++] = smsr_driver_sim();
+	r->drivers[r->ndrivers++] = smsr_driver_smpp();
 	for (size_t i = 0; o && i < o->ndrivers; i++) {
 		const struct smsr_driver *d = o->drivers[i];
 
