@@ -101,6 +101,7 @@ int smsr__chan_open(struct smsr_router *r, struct smsr_chan *c, uint64_t now)
 		return ret;
 	c->open = true;
 	c->told_state = atomic_load(&c->state); /* what open() set; no event before open */
+	c->told_reason = atomic_load(&c->down_reason);
 	return 0;
 }
 

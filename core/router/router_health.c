@@ -49,6 +49,7 @@ static void emit_state(struct smsr_chan *c, uint8_t state, int reason)
 	if (!c->open || !r->on_event || !(r->ev_mask & SMSR_EV_MASK(SMSR_EV_CHANNEL)))
 		return;
 	c->told_state = state;
+	c->told_reason = reason;
 	ev = (struct smsr_event){.ts_ns = c->worker->now,
 				 .type = SMSR_EV_CHANNEL,
 				 .channel = (int32_t)c->index,
@@ -73,8 +74,14 @@ void smsr__chan_publish_state(struct smsr_chan *c)
 		       : atomic_load(&c->draining) ? SMSR_CHAN_DRAINING
 		       : degraded		   ? SMSR_CHAN_DEGRADED
 						   : SMSR_CHAN_UP;
-		if (want == st)
+		if (want == st) {
+			/* Still down, for another reason (a link that now
+			 * refuses the bind): say so, once per change. */
+			if (st == SMSR_CHAN_DOWN && c->told_state == SMSR_CHAN_DOWN &&
+			    reason != c->told_reason)
+				emit_state(c, st, reason);
 			return;
+		}
 	} while (!atomic_compare_exchange_weak(&c->state, &st, want));
 	emit_state(c, want, reason);
 	if (want == SMSR_CHAN_DOWN) {

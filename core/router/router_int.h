@@ -136,6 +136,7 @@ struct smsr_chan {
 	bool resend;	      /* went down: resend what is in flight, by class */
 	bool link_up;	      /* the driver's last word */
 	uint8_t told_state;   /* the state the last CHANNEL event named */
+	int told_reason;      /* ... and its reason */
 	int link_reason;      /* why the link is down */
 	struct smsr__health health;
 	uint32_t unanswered, unreported; /* overdue at the last sweep */
