@@ -247,7 +247,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t off = 0;
 
-	for (;;) {
+	/* Round trips for the first few PDUs; past them, decode only, or an
+	 * input of many 16-byte PDUs costs as much as hundreds of inputs. */
+	for (unsigned i = 0;; i++) {
 		struct smsr__smpp_pdu p;
 		int rc = smsr__smpp_decode(data + off, size - off, &p);
 
@@ -255,7 +257,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		CHECK(rc >= (int)SMSR__SMPP_HDR_LEN && rc <= (int)SMSR__SMPP_MAX_PDU);
 		CHECK((size_t)rc <= size - off);
-		round_trip(data + off, (size_t)rc, &p);
+		if (i < 4)
+			round_trip(data + off, (size_t)rc, &p);
 		off += (size_t)rc;
 	}
 	return 0;
