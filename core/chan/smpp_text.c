@@ -265,6 +265,53 @@ static int emit_latin1(struct emit *e, const unsigned char *s, size_t len)
 }
 
 /*
+ * The common case, one GSM-7 part: @units septets known from the scan, so
+ * one space check and a loop on locals (stores through @o, a byte pointer,
+ * would otherwise make the compiler reload a struct's fields each time).
+ */
+static void gsm_single(const unsigned char *s, size_t len, uint8_t *o)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t cp = s[i];
+		unsigned g;
+
+		if (cp < 0x80) {
+			g = ascii_gsm[cp];
+			i++;
+		} else {
+			i += utf8_next(s + i, &cp);
+			g = gsm_code(cp);
+		}
+		if (g & EXT)
+			*o++ = ESC;
+		*o++ = (uint8_t)(g & 0x7f);
+	}
+}
+
+/* One UCS-2 part of @units UTF-16 units (see gsm_single()). */
+static void ucs2_single(const unsigned char *s, size_t len, uint8_t *o)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t cp = s[i];
+
+		i += cp < 0x80 ? 1 : utf8_next(s + i, &cp);
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			o[0] = (uint8_t)(0xd8 | cp >> 18), o[1] = (uint8_t)(cp >> 10);
+			o[2] = (uint8_t)(0xdc | (cp >> 8 & 3)), o[3] = (uint8_t)cp;
+			o += 4;
+			continue;
+		}
+		o[0] = (uint8_t)(cp >> 8), o[1] = (uint8_t)cp;
+		o += 2;
+	}
+}
+
+/*
  * Code points of validated @s, and whether all are <= U+00FF (only lead
  * bytes C2 and C3 among the non-ASCII ones).
  */
@@ -435,7 +482,17 @@ int smsr__smpp_text_encode(const struct smsr__smpp_enc_opts *o, const char *utf8
 	rc = open_part(&e);
 	if (rc < 0)
 		return rc;
-	if (enc->charset == SMSR__SMPP_CS_GSM7)
+	if (e.per == SIZE_MAX && enc->charset != SMSR__SMPP_CS_LATIN1) {
+		bool gsm = enc->charset == SMSR__SMPP_CS_GSM7;
+
+		e.pos = gsm ? enc->units : 2 * (size_t)enc->units;
+		if (e.pos > cap)
+			return -ENOSPC;
+		if (gsm)
+			gsm_single(s, len, out);
+		else
+			ucs2_single(s, len, out);
+	} else if (enc->charset == SMSR__SMPP_CS_GSM7)
 		rc = emit_gsm(&e, s, len);
 	else if (enc->charset == SMSR__SMPP_CS_UCS2)
 		rc = emit_ucs2(&e, s, len);

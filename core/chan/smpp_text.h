@@ -62,7 +62,8 @@ struct smsr__smpp_enc_opts {
 	uint8_t max_parts; /* most parts (or segments in payload mode); 0 is 255 */
 	uint8_t dcs_gsm;   /* data_coding sent for GSM-7 (0, or 1 for SMSCs that want it) */
 	bool ref16;	   /* UDH: 16-bit reference (IE 0x08, 7 octets) instead of IE 0x00 */
-	bool packed;	   /* GSM-7: septets packed 8 to 7 octets, not one per octet */
+	bool packed;	   /* GSM-7: septets packed 8 to 7 octets, not one per octet (seven
+			      spare bits at a part's end hold a CR, as 23.038 says) */
 };
 
 /* One part: @len bytes at @off in the output buffer, UDH included. */
