@@ -155,7 +155,7 @@ static void test_reload_updates_in_place_or_replaces(void **state)
 static void test_bad_reload_is_rejected_whole(void **state)
 {
 	static const char *cfg_bad_driver = "channels = ( { name = \"A\"; driver = \"sim\"; }, { "
-					    "name = \"C\"; driver = \"smpp\"; } "
+					    "name = \"C\"; driver = \"cmpp\"; } "
 					    ");\n"
 					    "routes = ( { groups = ( [\"C\"] ); } );\n";
 	static const char *cfg_workers = "router = { workers = 3; };\n"
@@ -170,7 +170,7 @@ static void test_bad_reload_is_rejected_whole(void **state)
 	evlog_init(&log);
 	r = test_router_start(cfg_a, &log, 1);
 	assert_int_equal(reload(r, cfg_bad_driver, err, sizeof(err)), -SMSR_ENODRIVER);
-	assert_non_null(strstr(err, "smpp"));
+	assert_non_null(strstr(err, "cmpp"));
 	assert_int_equal(reload(r, cfg_workers, err, sizeof(err)), -SMSR_ECONFIG);
 	assert_non_null(strstr(err, "router.workers"));
 	assert_int_equal(smsr_router_channels(r, NULL, 0), 1); /* nothing was added */
