@@ -6,6 +6,7 @@
  * the listeners are bound, and names the ephemeral TCP port.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,7 +100,7 @@ static void cleanup_files(struct smsrd_proc *p)
 	p->dir[0] = '\0';
 }
 
-static pid_t spawn(struct smsrd_proc *p, const char *const *extra)
+static pid_t spawn(struct smsrd_proc *p, const char *const *extra, const char *log)
 {
 	const char *argv[MAX_ARGS];
 	char sock[sizeof(p->dir) + 16];
@@ -122,6 +123,12 @@ static pid_t spawn(struct smsrd_proc *p, const char *const *extra)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
+		if (log) {
+			int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+			if (fd < 0 || dup2(fd, 2) < 0)
+				_exit(127);
+		}
 		execv(SMSRD_PATH, (char *const *)(uintptr_t)argv);
 		fprintf(stderr, "exec %s: %s\n", SMSRD_PATH, strerror(errno));
 		_exit(127);
@@ -129,7 +136,7 @@ static pid_t spawn(struct smsrd_proc *p, const char *const *extra)
 	return pid;
 }
 
-int smsrd_start(struct smsrd_proc *p, const char *const *extra_args)
+static int start(struct smsrd_proc *p, const char *const *extra_args, const char *log)
 {
 	int want_tcp = !has_arg(extra_args, "--tcp"), want_unix = !has_arg(extra_args, "--unix");
 	int status;
@@ -139,7 +146,7 @@ int smsrd_start(struct smsrd_proc *p, const char *const *extra_args)
 	if (!mkdtemp(p->dir))
 		return -errno;
 	snprintf(p->ready_file, sizeof(p->ready_file), "%s/ready", p->dir);
-	p->pid = spawn(p, extra_args);
+	p->pid = spawn(p, extra_args, log);
 	if (p->pid < 0) {
 		p->pid = 0;
 		cleanup_files(p);
@@ -159,6 +166,16 @@ int smsrd_start(struct smsrd_proc *p, const char *const *extra_args)
 	fprintf(stderr, "smsrd not ready after %d ms\n", WAIT_MS);
 	smsrd_kill(p);
 	return -ETIMEDOUT;
+}
+
+int smsrd_start(struct smsrd_proc *p, const char *const *extra_args)
+{
+	return start(p, extra_args, NULL);
+}
+
+int smsrd_start_logged(struct smsrd_proc *p, const char *const *extra_args, const char *log)
+{
+	return start(p, extra_args, log);
 }
 
 int smsrd_stop(struct smsrd_proc *p)

@@ -27,6 +27,9 @@ struct smsrd_proc {
  */
 int smsrd_start(struct smsrd_proc *p, const char *const *extra_args);
 
+/* The same, with smsrd's stderr written to the file @log (created). */
+int smsrd_start_logged(struct smsrd_proc *p, const char *const *extra_args, const char *log);
+
 /*
  * SIGTERM, then wait up to 10 s (SIGKILL after that) and remove the
  * temporary files. Returns the exit status, or -1 if it had to be killed

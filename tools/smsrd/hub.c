@@ -35,7 +35,7 @@ struct sev {
 	char recipient[SMSR_E164_MAX + 1];
 	char client_ref[SMSR_REF_MAX + 1];
 	char tags[SMSR_TAGS_MAX + 1];
-	char carrier_msgid[32];
+	char carrier_msgid[200]; /* a long message's part ids, joined; cut beyond */
 };
 
 struct cell {
@@ -77,6 +77,7 @@ struct hub *hub_create(uint32_t cap, int event_fd)
 		atomic_init(&h->cells[i].seq, i);
 	h->mask = n - 1;
 	h->event_fd = event_fd;
+	atomic_store(&h->type_mask, SMSR_EV_MASK(SMSR_EV_CHANNEL));
 	h->loop = pthread_self();
 	return h;
 }
@@ -279,6 +280,27 @@ static void fan_out(struct srv *s, const struct sev *src)
 		sev_unref(fo.e);
 }
 
+/* One line per channel state change, e.g. a refused bind: the operator's
+ * view of what the channel events say. Rare by nature (a state that does
+ * not change is not told again), so retries never flood the log. */
+static void log_channel(struct srv *s, const struct smsr_event *ev)
+{
+	static const char *const states[] = {"up",	 "down",    "paused",
+					     "draining", "removed", "degraded"};
+	const char *name =
+	    ev->channel >= 0 && ev->channel < (int32_t)s->nchans ? s->chan_names[ev->channel] : "?";
+
+	if (s->o.quiet)
+		return;
+	if (ev->reason)
+		fprintf(stderr, "smsrd: channel %s: %s (%s: %s)\n", name,
+			ev->chan_state < 6 ? states[ev->chan_state] : "?", smsr_errname(ev->reason),
+			smsr_strerror(ev->reason));
+	else
+		fprintf(stderr, "smsrd: channel %s: %s\n", name,
+			ev->chan_state < 6 ? states[ev->chan_state] : "?");
+}
+
 void hub_drain(struct srv *s)
 {
 	struct hub *h = s->hub;
@@ -290,6 +312,8 @@ void hub_drain(struct srv *s)
 
 		if (atomic_load_explicit(&cell->seq, memory_order_acquire) != h->head + 1)
 			break;
+		if (cell->ev.e.type == SMSR_EV_CHANNEL)
+			log_channel(s, &cell->ev.e);
 		fan_out(s, &cell->ev);
 		atomic_store_explicit(&cell->seq, h->head + h->mask + 1, memory_order_release);
 		h->head++;
@@ -303,7 +327,9 @@ void hub_drain(struct srv *s)
 
 static void update_mask(struct srv *s)
 {
-	atomic_store(&s->hub->type_mask, subidx_types(&s->hub->idx));
+	/* Channel events always come: the loop logs each (hub_drain). */
+	atomic_store(&s->hub->type_mask,
+		     subidx_types(&s->hub->idx) | SMSR_EV_MASK(SMSR_EV_CHANNEL));
 }
 
 void event_to_pb(struct srv *s, struct arena *a, const struct smsr_event *ev, uint64_t dropped,
