@@ -211,7 +211,7 @@ static void defaults(struct smsr__smpp_conf *c)
 		c->registered_delivery[k] = 1;
 	c->enquire_link_ms = 30000;
 	c->response_timeout_ms = 10000;
-	c->submit_timeout_ms = 10000;
+	c->submit_timeout_ms = 30000;
 	c->reconnect_min_ms = 1000;
 	c->reconnect_max_ms = 30000;
 }
