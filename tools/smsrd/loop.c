@@ -653,6 +653,25 @@ static void reap(struct srv *s, uint64_t now)
 	}
 }
 
+/*
+ * Reports that matched no message (a receipt for an id the router does not
+ * hold, a report after its message's timeout): at most one line a second,
+ * however many came.
+ */
+static void log_stale(struct srv *s)
+{
+	struct smsr_stats st;
+
+	smsr_router_stats(s->r, &st);
+	if (st.stale_reports > s->stale_seen && !s->o.quiet && s->stale_seen != UINT64_MAX)
+		fprintf(stderr,
+			"smsrd: %llu delivery reports matched no message in the last second "
+			"(stale: acknowledged and dropped; %llu in all)\n",
+			(unsigned long long)(st.stale_reports - s->stale_seen),
+			(unsigned long long)st.stale_reports);
+	s->stale_seen = st.stale_reports;
+}
+
 /* --- stopping ------------------------------------------------------------- */
 static void close_listeners(struct srv *s)
 {
@@ -845,6 +864,10 @@ int srv_run(struct srv *s)
 		if (now >= s->next_reap_ns) {
 			reap(s, now);
 			s->next_reap_ns = now + 100 * SMSRD_MS;
+		}
+		if (now >= s->next_stale_ns) {
+			log_stale(s);
+			s->next_stale_ns = now + SMSRD_S;
 		}
 		for (uint32_t i = 0; i < s->conns_cap; i++) {
 			struct conn *c = s->conns[i];
