@@ -45,14 +45,13 @@ struct smsr__rec {
 	uint8_t ref_len;
 	uint8_t tags_len;
 	uint8_t has_ref;
-	uint8_t maybe_sent;	 /* an earlier attempt may have reached a carrier */
-	uint8_t nparts;		 /* carrier submits of its accepted attempt (0: none yet) */
-	uint8_t parts_delivered; /* of them, reported delivered */
-	uint8_t redelivered;	 /* resent once already after a failed receipt */
+	uint8_t maybe_sent;  /* an earlier attempt may have reached a carrier */
+	uint8_t redelivered; /* resent once already after a failed receipt */
+	uint8_t parts_left;  /* awaiting its report: parts not yet reported delivered */
 	char recipient[SMSR_E164_MAX + 1];
 	/* The first part's carrier id, cut to fit (the receipt index keeps
 	 * every part's whole id; events name the whole ones). */
-	char carrier_msgid[21];
+	char carrier_msgid[24];
 	char data[]; /* text\0 sender\0 client_ref\0 tags\0 */
 };
 

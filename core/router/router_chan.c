@@ -224,6 +224,58 @@ static uint64_t answer_latency(const struct smsr_chan *c, const struct smsr__rec
 }
 
 /*
+ * Index the @n ids @ids of @rec's accepted submit on @c, keeping the
+ * first in the record. One id that fits the record is only noted (a
+ * thousand notes are indexed at once, from the records): a message
+ * reported by token before that costs no more. Returns 0, -SMSR_ECHANERR
+ * for an id the index cannot keep (nothing changed), or -SMSR_ENOMEM
+ * (accepted unindexed: reportable by token, else it times out).
+ */
+static int index_ids(struct smsr_chan *c, struct smsr__rec *rec, const char *const *ids, unsigned n)
+{
+	struct smsr__dlr_index *x = &c->dlr;
+	struct smsr__slot *s = &c->slots[rec->slot];
+	size_t len = ids[0] ? strnlen(ids[0], sizeof(rec->carrier_msgid)) : 0;
+	int ret;
+
+	if (n == 1 && len && len < sizeof(rec->carrier_msgid) &&
+	    (x->lazy || (x->lazy = malloc(SMSR__DLR_LAZY_MAX * sizeof(*x->lazy))))) {
+		if (x->nlazy == SMSR__DLR_LAZY_MAX)
+			smsr__chan_index(c);
+		memcpy(rec->carrier_msgid, ids[0], len + 1);
+		x->lazy[x->nlazy++] = (uint64_t)s->gen << 32 | rec->slot;
+		return 0;
+	}
+	ret = smsr__dlr_add(x, rec->slot, s->gen, ids, n, &s->parts);
+	if (ret == -SMSR_ECHANERR)
+		return ret;
+	len = strnlen(ids[0], sizeof(rec->carrier_msgid) - 1);
+	memcpy(rec->carrier_msgid, ids[0], len);
+	rec->carrier_msgid[len] = '\0';
+	return ret;
+}
+
+void smsr__chan_index(struct smsr_chan *c)
+{
+	struct smsr__dlr_index *x = &c->dlr;
+
+	for (uint32_t k = 0; k < x->nlazy; k++) {
+		uint32_t i = (uint32_t)x->lazy[k], gen = (uint32_t)(x->lazy[k] >> 32);
+		struct smsr__rec *rec = c->slots[i].rec;
+		const char *id;
+
+		/* Gone since (final, timed out, resent): nothing to index. */
+		if (c->slots[i].gen != gen || !rec || rec->state != SMSR__REC_AWAIT_DLR ||
+		    c->slots[i].parts)
+			continue;
+		id = rec->carrier_msgid;
+		(void)smsr__dlr_add(x, i, gen, &id, 1, &c->slots[i].parts);
+	}
+	x->nlazy = 0;
+	smsr__dlr_flush(x);
+}
+
+/*
  * The carrier's answer to @token, the message sent as @n parts named
  * @ids (n 0: accepted without an id, reportable by token only).
  */
@@ -239,15 +291,8 @@ static void answer(struct smsr_chan *c, uint64_t token, int status, int op_code,
 			SMSR__BUMP(w->stale_reports, 1);
 		return;
 	}
-	if (status == 0 && n) {
-		int ret = smsr__dlr_add(&c->dlr, rec->slot, c->slots[rec->slot].gen, ids, n,
-					&c->slots[rec->slot].parts);
-
-		/* An id the index cannot keep: refused, as the header says.
-		 * Out of memory: accepted, reportable by token or timeout. */
-		if (ret == -SMSR_ECHANERR)
-			status = ret;
-	}
+	if (status == 0 && n && index_ids(c, rec, ids, n) == -SMSR_ECHANERR)
+		status = -SMSR_ECHANERR; /* an id the index cannot keep: refused */
 	smsr__lanes_answered(&c->lanes);
 	SMSR__BUMP(c->stats.inflight, -1);
 	if (c->dispatch_at == UINT64_MAX)
@@ -270,16 +315,11 @@ static void answer(struct smsr_chan *c, uint64_t token, int status, int op_code,
 		return;
 	}
 	if (n) {
-		size_t len = strnlen(ids[0], sizeof(rec->carrier_msgid) - 1);
-
-		memcpy(rec->carrier_msgid, ids[0], len);
-		rec->carrier_msgid[len] = '\0';
 		named = ids[0];
 		if (n > 1 && c->slots[rec->slot].parts)
 			named = smsr__dlr_joined(&c->dlr, c->slots[rec->slot].parts);
 	}
-	rec->nparts = (uint8_t)(n ? n : 1);
-	rec->parts_delivered = 0;
+	rec->parts_left = (uint8_t)(n ? n : 1);
 	rec->state = SMSR__REC_AWAIT_DLR;
 	rec->deadline_ns = w->now + (uint64_t)c->cfg->dlr_timeout_ms * 1000000ull;
 	SMSR__BUMP(c->stats.accepted, 1);
@@ -422,7 +462,7 @@ void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c)
 	smsr__lanes_expire(&c->lanes, w->now, &expired);
 	finish_expired(w, c, expired);
 	sweep_slots(w, c, false, 0);
-	smsr__dlr_flush(&c->dlr); /* bounds the dead ids the token path left pending */
+	smsr__chan_index(c); /* bounds what the token path left to index */
 	smsr__chan_health_tick(w, c);
 }
 

@@ -14,7 +14,7 @@
 #include "smsr/channel.h"
 #include "router_dlr.h"
 
-#define DLR_PENDING_MAX 1024u /* flush when this many ids wait to be hashed in */
+#define DLR_PENDING_MAX SMSR__DLR_LAZY_MAX /* flush when this many wait to be hashed in */
 #define DLR_TABLE_MIN	64u
 
 enum ent_state {
@@ -62,6 +62,7 @@ void smsr__dlr_fini(struct smsr__dlr_index *x)
 	free(x->ents);
 	free(x->table);
 	free(x->joined);
+	free(x->lazy);
 	memset(x, 0, sizeof(*x));
 }
 

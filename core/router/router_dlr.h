@@ -11,18 +11,22 @@
  * the slot drops them: an entry never outlives its message's wait for a
  * report, and the pool holds what awaits a report and no more.
  *
- * Hashing is lazy: an answer's ids are copied into the pool and put on a
- * pending list; they are hashed into the table when a receipt by id
- * arrives, at the sweep, or when DLR_PENDING_MAX are pending. A message
- * reported by token (the sim driver) before that never touches the table,
- * and its pending entries are only marked dead and freed at the next
- * flush. The owning worker is the only thread that touches an index.
+ * Indexing is lazy. An answer with one id short enough for the record
+ * (the common case) only notes its slot (@lazy); longer or several ids
+ * are copied into the pool and put on a pending list. Both are hashed into
+ * the table when a receipt by id arrives, at the sweep, or when a thousand
+ * wait: a message reported by token (the sim driver) before that costs a
+ * note and nothing more, and a pending entry whose message moved on is
+ * only marked dead and freed at the next flush. The owning worker is the
+ * only thread that touches an index.
  */
 #ifndef SMSR_ROUTER_DLR_H
 #define SMSR_ROUTER_DLR_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define SMSR__DLR_LAZY_MAX 1024u
 
 struct smsr__dlr_ent;
 
@@ -36,7 +40,11 @@ struct smsr__dlr_index {
 	uint64_t *table; /* hash << 32 | entry + 1; 0 empty */
 	uint32_t mask;	 /* table size - 1; the table is NULL while 0 */
 	uint32_t count;	 /* entries in the table */
-	char *joined;	 /* scratch: a message's ids joined with ',' */
+	/* Answers whose one short id is only in the record yet (slot | gen
+	 * << 32): indexed from the record by smsr__chan_index(). */
+	uint64_t *lazy;
+	uint32_t nlazy;
+	char *joined; /* scratch: a message's ids joined with ',' */
 	size_t joined_cap;
 };
 

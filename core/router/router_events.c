@@ -10,12 +10,6 @@
  */
 #include "router_int.h"
 
-void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
-		int reason, int op_code, uint64_t now_ns)
-{
-	smsr__emit_id(r, type, rec, reason, op_code, now_ns, NULL);
-}
-
 void smsr__emit_id(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
 		   int reason, int op_code, uint64_t now_ns, const char *carrier_msgid)
 {
@@ -70,12 +64,6 @@ void smsr__emit_accepted(struct smsr_router *r, struct smsr__rec *rec, uint64_t 
 	    .tag_out = &rec->tag,
 	};
 	r->on_event(r->ev_arg, &ev);
-}
-
-void smsr__rec_finish(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
-		      enum smsr_event_type type, int reason, int op_code)
-{
-	smsr__rec_finish_id(w, c, rec, type, reason, op_code, NULL);
 }
 
 void smsr__rec_finish_id(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,

@@ -143,8 +143,10 @@ struct smsr_chan {
 	uint32_t aimd_tps;		 /* cut rate after throttling, 0 none */
 	uint64_t last_cut, last_throttle;
 	uint64_t rate_mark, rate_mark_sent; /* for the measured send rate */
-	struct smsr__dlr_index dlr;	    /* receipts by carrier message id */
 	struct smsr__chan_stats stats;
+	/* Receipts by carrier message id: the worker's, like the fields above
+	 * the stats (kept after them so the stats' lines stay where they were). */
+	struct smsr__dlr_index dlr;
 };
 
 enum smsr__ctl_op {
@@ -362,25 +364,32 @@ size_t smsr__chan_evacuate(struct smsr__worker *w, struct smsr_chan *c);
  */
 bool smsr__chan_removed_step(struct smsr__worker *w, struct smsr_chan *c);
 
-/* Events (router_events.c). */
-void smsr__emit(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
-		int reason, int op_code, uint64_t now_ns);
+/* Events (router_events.c). @carrier_msgid (lent for the call; NULL: the
+ * record's own) is the id the event names. */
+void smsr__emit_id(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
+		   int reason, int op_code, uint64_t now_ns, const char *carrier_msgid);
+
+static inline void smsr__emit(struct smsr_router *r, enum smsr_event_type type,
+			      const struct smsr__rec *rec, int reason, int op_code, uint64_t now_ns)
+{
+	smsr__emit_id(r, type, rec, reason, op_code, now_ns, NULL);
+}
 
 /* ACCEPTED, on the submitting thread: the host may set the record's tag. */
 void smsr__emit_accepted(struct smsr_router *r, struct smsr__rec *rec, uint64_t now_ns);
 
-/* As smsr__emit, naming @carrier_msgid (lent for the call; NULL: the
- * record's own) instead of the record's. */
-void smsr__emit_id(struct smsr_router *r, enum smsr_event_type type, const struct smsr__rec *rec,
-		   int reason, int op_code, uint64_t now_ns, const char *carrier_msgid);
-
-/* Final states: emit the event, count, free the record. Worker only. */
-void smsr__rec_finish(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
-		      enum smsr_event_type type, int reason, int op_code);
-/* As smsr__rec_finish, the event naming @carrier_msgid (see smsr__emit_id). */
+/* Final states: emit the event (naming @carrier_msgid, see smsr__emit_id),
+ * count, free the record. Worker only. */
 void smsr__rec_finish_id(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
 			 enum smsr_event_type type, int reason, int op_code,
 			 const char *carrier_msgid);
+
+static inline void smsr__rec_finish(struct smsr__worker *w, struct smsr_chan *c,
+				    struct smsr__rec *rec, enum smsr_event_type type, int reason,
+				    int op_code)
+{
+	smsr__rec_finish_id(w, c, rec, type, reason, op_code, NULL);
+}
 
 /* Snapshots (router_snap.c). */
 int smsr__snap_build(struct smsr_router *r, struct smsr__snapshot **out);
@@ -445,6 +454,9 @@ void smsr__chan_report(struct smsr__worker *w, struct smsr_chan *c, struct smsr_
  */
 void smsr__receipt_failed(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec,
 			  int reason, int op_code, const char *msgid);
+/* Index what @c's answers only noted (router_dlr.h), and hash in what is
+ * pending: before a lookup by id, and each sweep (router_chan.c). */
+void smsr__chan_index(struct smsr_chan *c);
 /* A receipt from outside the driver (SMSR__CTL_DLR): @msgid, "status op_code". */
 void smsr__receipt_inject(struct smsr_chan *c, const char *msgid, const char *value);
 /* Recompute and publish @c's state from operator, link and breaker (channel events). */

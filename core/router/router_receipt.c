@@ -27,6 +27,7 @@ int smsr_chan_receipt(struct smsr_chan *c, const char *carrier_msgid, int status
 	unsigned part = 0;
 	struct smsr__rec *rec;
 
+	smsr__chan_index(c);
 	if (len && len <= SMSR_CARRIER_ID_MAX)
 		e = smsr__dlr_find(&c->dlr, carrier_msgid, len, &slot, &gen, &part);
 	if (!e) {
@@ -36,7 +37,7 @@ int smsr_chan_receipt(struct smsr_chan *c, const char *carrier_msgid, int status
 	rec = c->slots[slot].rec;
 	/* The index holds only parts awaiting their report (router_dlr.h). */
 	assert(rec && c->slots[slot].gen == gen && rec->state == SMSR__REC_AWAIT_DLR);
-	if (status == 0 && ++rec->parts_delivered < rec->nparts) {
+	if (status == 0 && --rec->parts_left > 0) {
 		smsr__dlr_done(&c->dlr, e); /* a second receipt for it is stale */
 		return 0;
 	}
@@ -95,8 +96,7 @@ static void redeliver(struct smsr__worker *w, struct smsr_chan *c, struct smsr__
 	rec->next = NULL;
 	smsr__emit_id(w->r, SMSR_EV_QUEUED, rec, reason, op_code, w->now, msgid);
 	rec->carrier_msgid[0] = '\0'; /* the next carrier will name it anew */
-	rec->nparts = 0;
-	rec->parts_delivered = 0;
+	rec->parts_left = 0;
 	if (nc->worker != w) {
 		smsr__worker_push(nc->worker, rec); /* a plain QUEUED there too */
 		return;

@@ -86,11 +86,16 @@ struct smsr_driver {
  * Carrier's answer to submit @token: @status 0 (accepted, @carrier_msgid
  * set, copied) or -SMSR_ETHROTTLED / -SMSR_ECHANERR / -SMSR_ETIMEOUT
  * (temporary) or -SMSR_EREJECTED (permanent, @op_code the operator's code).
+ * An accepted answer is one part: its receipt may name it by
+ * @carrier_msgid (at most SMSR_CARRIER_ID_MAX bytes; a longer one is
+ * refused as -SMSR_ECHANERR; NULL or "": receipts by token only).
  */
 SMSR_API void smsr_chan_submit_done(struct smsr_chan *chan, uint64_t token, int status, int op_code,
 				    const char *carrier_msgid);
 
-/* Delivery report for @token: @status 0 delivered, else -SMSR_EUNDELIVERED. */
+/* Delivery report for @token, for the whole message (every part): @status 0
+ * delivered, else why not (-SMSR_EUNDELIVERED or another code as in
+ * smsr_chan_receipt(); a positive status counts as -SMSR_EUNDELIVERED). */
 SMSR_API void smsr_chan_dlr(struct smsr_chan *chan, uint64_t token, int status, int op_code);
 
 /*
@@ -148,7 +153,9 @@ SMSR_API int smsr_chan_receipt(struct smsr_chan *chan, const char *carrier_msgid
  * An inbound message (MO) the driver received, reassembled, as UTF-8
  * (@text, @len bytes, borrowed): handled as smsr_router_inject_mo() would,
  * opt-out keywords included. Returns its SMSR_MO_* action or a negative
- * code. Worker thread only.
+ * code: -SMSR_EBADNUMBER, or -SMSR_EBUSY when another thread is writing the
+ * opt-out list right now (nothing changed: answer the carrier with a
+ * temporary error so it comes again). Never blocks. Worker thread only.
  */
 SMSR_API int smsr_chan_mo(struct smsr_chan *chan, const char *from, const char *to,
 			  const char *text, size_t len);

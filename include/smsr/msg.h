@@ -71,7 +71,7 @@ struct smsr_result {
 
 enum smsr_event_type {
 	SMSR_EV_ACCEPTED = 0,
-	SMSR_EV_QUEUED = 1,    /* on a channel lane */
+	SMSR_EV_QUEUED = 1,    /* on a channel lane (with a reason: resent, see below) */
 	SMSR_EV_SUBMITTED = 2, /* carrier accepted the submit: carrier_msgid set */
 	SMSR_EV_DELIVERED = 3, /* final */
 	SMSR_EV_FAILED = 4,    /* final: reason, op_code */
@@ -91,6 +91,13 @@ enum smsr_event_type {
 /*
  * A status event. Pointers are lent for the duration of the callback only;
  * copy what you keep.
+ *
+ * carrier_msgid: in SUBMITTED, every part's id joined with ',' in part
+ * order; in DELIVERED or FAILED by a receipt, the part that receipt named.
+ * A QUEUED event with a reason (< 0) is a resend after a failed receipt
+ * (router.retry.resend_undelivered): reason, op_code and carrier_msgid are
+ * the receipt's, channel and attempt where the message goes now; when that
+ * channel is on another worker a plain QUEUED follows. Not final.
  */
 struct smsr_event {
 	uint64_t id;		   /* message id (0 for REJECTED without id) */

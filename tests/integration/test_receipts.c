@@ -333,24 +333,36 @@ static const char *cfg_three = "channels = ( { name = \"A\"; driver = \"rcpt\";\
 			       "  params = { tag = \"A\"; parts = 3; }; } );\n"
 			       "routes = ( { groups = ( [\"A\"] ); } );\n";
 
-static void test_receipts_single_part_delivered_by_receipt(void **state)
+/* One part, its id short enough for the record (noted, indexed later) or
+ * too long for it (indexed at once): delivered by its receipt. */
+static void single_part(const char *cfg, const char *tag)
 {
 	struct tlog t;
-	struct smsr_router *r = start(cfg_one, &t, 1);
-	uint64_t id = submit(r, SMSR_CLASS_NOTICE, 0);
+	struct smsr_router *r = start(cfg, &t, 1);
+	uint64_t id = submit(r, SMSR_CLASS_NOTICE, 0), s0;
 	struct evrec f;
 
-	(void)state;
 	assert_true(wait_event(&t.log, id, SMSR_EV_SUBMITTED, 0));
-	assert_int_equal(receipt(r, 0, "A", id, 0, 0, 7), 0);
+	assert_int_equal(receipt(r, 0, tag, id, 0, 0, 7), 0);
 	f = final_of(&t.log, id);
 	assert_int_equal(f.type, SMSR_EV_DELIVERED);
 	assert_int_equal(f.op_code, 7);
 	/* The same receipt again: the message is gone, it is stale. */
-	uint64_t s0 = stale(r);
-	assert_int_equal(receipt(r, 0, "A", id, 0, 0, 0), -SMSR_ENOTFOUND);
+	s0 = stale(r);
+	assert_int_equal(receipt(r, 0, tag, id, 0, 0, 0), -SMSR_ENOTFOUND);
 	assert_int_equal(stale(r), s0 + 1);
+	assert_int_equal(r->chans[0].dlr.live, 0);
 	finish(r, &t, 1);
+}
+
+static void test_receipts_single_part_delivered_by_receipt(void **state)
+{
+	(void)state;
+	single_part(cfg_one, "A");
+	single_part("channels = ( { name = \"A\"; driver = \"rcpt\";\n"
+		    "  params = { tag = \"Longtag\"; }; } );\n"
+		    "routes = ( { groups = ( [\"A\"] ); } );\n",
+		    "Longtag");
 }
 
 static void test_receipts_three_parts_delivered_when_all_are(void **state)

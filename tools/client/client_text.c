@@ -127,7 +127,7 @@ static void channel_row(FILE *f, const Smsr__V1__ChannelInfo *ci)
 		ci->awaiting_dlr, queued, ci->submitted, ci->delivered, ci->failed, ci->expired,
 		ci->throttled);
 	fprintf(f, " %6u %6.1f %5.1f %7" PRIu64 " ", ci->send_tps, ci->latency_p99_us / 1000.0,
-		ci->delivery_permille / 10.0, ci->retried + ci->resent);
+		ci->delivery_permille / 10.0, ci->retried + ci->resent + ci->redelivered);
 	for (size_t i = 0; i < ci->n_lanes; i++)
 		fprintf(f, "%s%.4f", i ? "/" : "", ci->lanes[i]->score);
 	if (ci->down_code)

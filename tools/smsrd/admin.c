@@ -73,6 +73,7 @@ static Smsr__V1__ChannelInfo *info_to_pb(struct srv *s, const struct smsr_channe
 	p->throttled = ci->throttled;
 	p->retried = ci->retried;
 	p->resent = ci->resent;
+	p->redelivered = ci->redelivered;
 	p->rate_cuts = ci->rate_cuts;
 	p->breaker_opens = ci->breaker_opens;
 	p->breaker = (Smsr__V1__Breaker)ci->breaker;
