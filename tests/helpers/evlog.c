@@ -124,6 +124,49 @@ unsigned evlog_finals_of(struct evlog *l, uint64_t id)
 	return n;
 }
 
+struct idmark {
+	uint64_t id;
+	uint8_t accepted, final;
+};
+
+static int idmark_cmp(const void *a, const void *b)
+{
+	const struct idmark *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+size_t evlog_not_one_final(struct evlog *l)
+{
+	struct idmark *m;
+	size_t n = 0, bad = 0;
+
+	pthread_mutex_lock(&l->lock);
+	m = calloc(l->n + 1, sizeof(*m));
+	for (size_t i = 0; m && i < l->n; i++) {
+		uint8_t t = l->v[i].type;
+		bool fin = t == SMSR_EV_DELIVERED || t == SMSR_EV_FAILED || t == SMSR_EV_EXPIRED;
+
+		if (t == SMSR_EV_ACCEPTED || fin)
+			m[n++] = (struct idmark){l->v[i].id, t == SMSR_EV_ACCEPTED, fin};
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (!m)
+		return SIZE_MAX;
+	qsort(m, n, sizeof(*m), idmark_cmp);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		unsigned acc = 0, fin = 0;
+
+		for (; j < n && m[j].id == m[i].id; j++)
+			acc += m[j].accepted, fin += m[j].final;
+		bad += acc != 1 || fin != 1;
+		i = j;
+	}
+	free(m);
+	return bad;
+}
+
 long evlog_find(struct evlog *l, uint64_t id, enum smsr_event_type type)
 {
 	long at = -1;

@@ -40,6 +40,10 @@ bool evlog_wait_finals(struct evlog *l, uint64_t n, unsigned ms);
 bool evlog_wait_type(struct evlog *l, enum smsr_event_type t, uint64_t n, unsigned ms);
 /* Number of final events recorded for @id. */
 unsigned evlog_finals_of(struct evlog *l, uint64_t id);
+/* Messages (by id) that do not have exactly one ACCEPTED and one final
+ * event: 0 when every accepted message ended once. Safe while events still
+ * come (channel events may). */
+size_t evlog_not_one_final(struct evlog *l);
 /* Index of the first event of @type for @id, or -1. */
 long evlog_find(struct evlog *l, uint64_t id, enum smsr_event_type type);
 

@@ -35,7 +35,8 @@ struct sev {
 	char recipient[SMSR_E164_MAX + 1];
 	char client_ref[SMSR_REF_MAX + 1];
 	char tags[SMSR_TAGS_MAX + 1];
-	char carrier_msgid[200]; /* a long message's part ids, joined; cut beyond */
+	char carrier_msgid[SMSR_CARRIER_ID_MAX +
+			   1]; /* a long message's joined part ids are cut here */
 };
 
 struct cell {

@@ -150,10 +150,10 @@ struct srv {
 	int optout_fd;	      /* the opt-out log, -1 when none */
 	size_t in_held;	      /* bytes of all connections' input buffers */
 	uint32_t nconns_tcp;
-	uint64_t next_reap_ns; /* next look for connections past a timeout */
+	uint64_t next_reap_ns;	/* next look for connections past a timeout */
 	uint64_t next_stale_ns; /* next look at the stale report count (log_stale) */
 	uint64_t stale_seen;	/* ... and what it was then */
-	ino_t unix_ino;	       /* our socket at unix_path, to remove only that */
+	ino_t unix_ino;		/* our socket at unix_path, to remove only that */
 	dev_t unix_dev;
 };
 
