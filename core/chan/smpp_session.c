@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "chan/smpp_int.h"
+#include "smsr/msg.h"
 
 #define CONNECT_TIMEOUT_MS 10000u
 #define SWEEP_NS	   100000000ull /* submit timeouts checked this often */
@@ -174,10 +175,18 @@ static void send_bind(struct smsr__smpp_bind_s *b)
 	b->deadline = b->d->now + ms(c->response_timeout_ms);
 }
 
+/* Callbacks come from the worker's loop between polls: the driver's clock
+ * may be a whole idle period old, and backoffs and keep-alives count from it. */
+static void tick_clock(struct smsr__smpp *d)
+{
+	d->now = smsr_now_ns();
+}
+
 static void on_connect(void *arg, int res)
 {
 	struct smsr__smpp_bind_s *b = arg;
 
+	tick_clock(b->d);
 	if (res < 0) {
 		lose(b, -SMSR_ELINKDOWN);
 		return;
@@ -188,7 +197,10 @@ static void on_connect(void *arg, int res)
 
 static void on_close(void *arg, int res)
 {
-	lose(arg, -SMSR_ELINKDOWN);
+	struct smsr__smpp_bind_s *b = arg;
+
+	tick_clock(b->d);
+	lose(b, -SMSR_ELINKDOWN);
 }
 
 /* A PDU that does not parse: nack it and go on, or drop the link when
@@ -215,6 +227,7 @@ static size_t on_data(void *arg, const uint8_t *data, size_t len)
 	struct smsr_conn *conn = b->conn;
 	size_t off = 0;
 
+	tick_clock(b->d);
 	while (off < len) {
 		struct smsr__smpp_pdu pdu;
 		int n = smsr__smpp_decode(data + off, len - off, &pdu);
