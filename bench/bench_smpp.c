@@ -65,7 +65,8 @@
 #define REC_MAX	    65536
 #define WAKE	    0xFFFFFFFEu
 #define LISTEN	    0xFFFFFFFFu
-#define FO_RATE	    20000 /* failover: msg/s offered, 100 every 5 ms */
+#define FO_RATE	    20000 /* failover: msg/s offered, FO_CALL every 500 us */
+#define FO_CALL	    10
 #define FO_LOAD_MS  1500
 #define FO_DROP_MS  600
 #define FO_DRAIN_MS 15000
@@ -698,6 +699,9 @@ struct fo_events {
 	uint64_t down_ns; /* a's first down event (wall clock), 0 none */
 	uint64_t *ids;	  /* final events' message ids */
 	size_t nids, cap;
+	uint64_t b_handoff[REC_MAX];  /* hand-offs to b (wall clock) */
+	uint64_t b_accepted[REC_MAX]; /* ... when their messages were accepted */
+	size_t nb;
 };
 
 static void *fo_events_main(void *arg)
@@ -715,6 +719,10 @@ static void *fo_events_main(void *arg)
 		    !strcmp(ev->channel, "a") &&
 		    ev->channel_state == SMSR__V1__CHANNEL_STATE__CHANNEL_STATE_DOWN && !e->down_ns)
 			e->down_ns = ev->time_unix_ns;
+		else if (ev && ev->type == SMSR__V1__EVENT_TYPE__EVENT_TYPE_HANDOFF &&
+			 !strcmp(ev->channel, "b") && e->nb < REC_MAX)
+			e->b_accepted[e->nb] = ev->accepted_unix_ns,
+			e->b_handoff[e->nb++] = ev->time_unix_ns;
 		else if (ev && (ev->type == SMSR__V1__EVENT_TYPE__EVENT_TYPE_DELIVERED ||
 				ev->type == SMSR__V1__EVENT_TYPE__EVENT_TYPE_FAILED ||
 				ev->type == SMSR__V1__EVENT_TYPE__EVENT_TYPE_EXPIRED)) {
@@ -731,14 +739,15 @@ static int fo_subscribe(struct fo_events *e, const char *addr)
 {
 	static Smsr__V1__EventType types[] = {
 	    SMSR__V1__EVENT_TYPE__EVENT_TYPE_CHANNEL, SMSR__V1__EVENT_TYPE__EVENT_TYPE_DELIVERED,
-	    SMSR__V1__EVENT_TYPE__EVENT_TYPE_FAILED, SMSR__V1__EVENT_TYPE__EVENT_TYPE_EXPIRED};
+	    SMSR__V1__EVENT_TYPE__EVENT_TYPE_FAILED, SMSR__V1__EVENT_TYPE__EVENT_TYPE_EXPIRED,
+	    SMSR__V1__EVENT_TYPE__EVENT_TYPE_HANDOFF};
 	Smsr__V1__Request req = SMSR__V1__REQUEST__INIT;
 	Smsr__V1__SubscribeRequest sub = SMSR__V1__SUBSCRIBE_REQUEST__INIT;
 	Smsr__V1__Response *r;
 	int ret;
 
 	sub.types = types;
-	sub.n_types = 4;
+	sub.n_types = 5;
 	sub.queue_limit = 262144;
 	req.body_case = SMSR__V1__REQUEST__BODY_SUBSCRIBE;
 	req.subscribe = &sub;
@@ -779,28 +788,35 @@ static void fo_count(uint64_t *acc, size_t nacc, uint64_t *fin, size_t nfin, uns
 }
 
 struct fo_run {
-	double switch_us;
+	double switch_us, handoff_us, router_us;
 	unsigned accepted, lost, dup;
 };
 
-/* Offer FO_RATE msg/s for FO_LOAD_MS, dropping sink @a at FO_DROP_MS. */
+static void fo_drop(struct sink *a, struct sink *b)
+{
+	atomic_store(&b->record, true);
+	atomic_store(&a->down, true);
+	sink_wake(a);
+}
+
+/*
+ * Offer FO_RATE msg/s for FO_LOAD_MS, FO_CALL messages a call, the ids
+ * accepted into @ids; sink @a drops its links after FO_DROP_MS, half way
+ * between two calls.
+ */
 static unsigned fo_load(struct smsr_client *c, struct sink *a, struct sink *b, uint64_t *ids)
 {
-	static char text[100][160], to[100][16];
-	struct smsr_msg m[100];
-	struct smsr_result res[100];
-	uint64_t t0 = bench_now_ns(), k = 0;
+	static char text[FO_CALL][160], to[FO_CALL][16];
+	struct smsr_msg m[FO_CALL];
+	struct smsr_result res[FO_CALL];
+	uint64_t t0 = bench_now_ns(), k = 0, gap = 1000000000ull * FO_CALL / FO_RATE;
 	unsigned n = 0;
 	bool dropped = false;
 
-	while (bench_now_ns() - t0 < FO_LOAD_MS * 1000000ull && n + 100 <= FO_MAX_MSGS) {
-		if (!dropped && bench_now_ns() - t0 >= FO_DROP_MS * 1000000ull) {
-			atomic_store(&b->record, true);
-			atomic_store(&a->down, true);
-			sink_wake(a);
-			dropped = true;
-		}
-		for (unsigned i = 0; i < 100; i++, k++) {
+	while (bench_now_ns() - t0 < FO_LOAD_MS * 1000000ull && n + FO_CALL <= FO_MAX_MSGS) {
+		uint64_t due, now;
+
+		for (unsigned i = 0; i < FO_CALL; i++, k++) {
 			snprintf(to[i], sizeof(to[i]), "1%u%08u", 38 + (unsigned)(k % 2),
 				 10000000 + (unsigned)(k % 5000) * 7919);
 			m[i] = (struct smsr_msg){.recipient = to[i], .text = text[i]};
@@ -808,13 +824,20 @@ static unsigned fo_load(struct smsr_client *c, struct sink *a, struct sink *b, u
 			    (size_t)bench_text_of((unsigned)(k % 5), (unsigned)(k * 7919 % 1000000),
 						  (unsigned)(k % 1000), text[i], sizeof(text[i]));
 		}
-		if (smsr_client_submit(c, m, 100, res, 5000) < 0)
+		if (smsr_client_submit(c, m, FO_CALL, res, 5000) < 0)
 			break;
-		for (unsigned i = 0; i < 100; i++)
+		for (unsigned i = 0; i < FO_CALL; i++)
 			if (res[i].status == 0)
 				ids[n++] = res[i].id;
-		uint64_t due = t0 + (k * 1000000000ull) / FO_RATE, now = bench_now_ns();
-
+		due = t0 + k * 1000000000ull / FO_RATE;
+		now = bench_now_ns();
+		if (!dropped && now - t0 >= FO_DROP_MS * 1000000ull) {
+			if (due > now + gap / 2)
+				usleep((useconds_t)((due - gap / 2 - now) / 1000));
+			fo_drop(a, b);
+			dropped = true;
+			now = bench_now_ns();
+		}
 		if (due > now)
 			usleep((useconds_t)((due - now) / 1000));
 	}
@@ -824,7 +847,7 @@ static unsigned fo_load(struct smsr_client *c, struct sink *a, struct sink *b, u
 static int run_failover(struct sink *a, struct sink *b, struct fo_run *out)
 {
 	static uint64_t ids[FO_MAX_MSGS], fin[4 * FO_MAX_MSGS];
-	struct fo_events e = {.ids = fin, .cap = 4 * FO_MAX_MSGS};
+	static struct fo_events e;
 	char text[2048], addr[64];
 	struct smsr_client *c = NULL;
 	uint64_t ba = atomic_load(&a->binds), bb = atomic_load(&b->binds), t;
@@ -832,6 +855,9 @@ static int run_failover(struct sink *a, struct sink *b, struct fo_run *out)
 	int ret = -1;
 	pid_t pid;
 
+	memset(&e, 0, sizeof(e));
+	e.ids = fin;
+	e.cap = 4 * FO_MAX_MSGS;
 	snprintf(text, sizeof(text), fo_cfg, a->port, b->port);
 	pid = smsrd_with(text, addr);
 	if (pid < 0 || smsr_client_connect(&c, addr, NULL) < 0 ||
@@ -847,7 +873,15 @@ static int run_failover(struct sink *a, struct sink *b, struct fo_run *out)
 	usleep(100000); /* a second final, if any, comes in time to be counted */
 	atomic_store(&e.stop, true);
 	pthread_join(e.thread, NULL);
-	*out = (struct fo_run){.switch_us = -1, .accepted = n};
+	*out = (struct fo_run){.switch_us = -1, .handoff_us = -1, .router_us = -1, .accepted = n};
+	for (size_t i = 0; e.down_ns && i < e.nb; i++)
+		if (e.b_handoff[i] >= e.down_ns) {
+			uint64_t from = e.b_accepted[i] > e.down_ns ? e.b_accepted[i] : e.down_ns;
+
+			out->handoff_us = (double)(e.b_handoff[i] - e.down_ns) / 1000.0;
+			out->router_us = (double)(e.b_handoff[i] - from) / 1000.0;
+			break;
+		}
 	for (uint32_t i = 0, k = atomic_load_explicit(&b->nrec, memory_order_acquire);
 	     e.down_ns && i < k; i++)
 		if (b->rec[i] >= e.down_ns) {
@@ -866,18 +900,21 @@ out:
 	if (ret < 0)
 		fprintf(stderr, "bench_smpp: a failover run failed\n");
 	else if (verbose)
-		fprintf(stderr, "failover: switch %.0f us, %u accepted, %u lost, %u double\n",
-			out->switch_us, out->accepted, out->lost, out->dup);
+		fprintf(stderr,
+			"failover: switch %.0f us (hand-off %.0f us, %.0f us after the later of "
+			"down and acceptance), %u accepted, %u lost, %u double\n",
+			out->switch_us, out->handoff_us, out->router_us, out->accepted, out->lost,
+			out->dup);
 	return ret;
 }
 
 static void failover(int runs)
 {
 	static struct sink a, b;
-	double sw[64];
+	double sw[64], ho[64], ru[64];
 	unsigned acc = 0, lost = 0, dup = 0;
 	char extra[512];
-	int n = 0;
+	int n = 0, nh = 0;
 
 	if (sink_start(&a) < 0 || sink_start(&b) < 0) {
 		fprintf(stderr, "bench_smpp: cannot start the failover sinks\n");
@@ -891,6 +928,8 @@ static void failover(int runs)
 		acc += r.accepted, lost += r.lost, dup += r.dup;
 		if (r.switch_us >= 0)
 			sw[n++] = r.switch_us;
+		if (r.handoff_us >= 0)
+			ru[nh] = r.router_us, ho[nh++] = r.handoff_us;
 	}
 	sink_stop(&a);
 	sink_stop(&b);
@@ -900,9 +939,12 @@ static void failover(int runs)
 	bench_append_array(extra, sizeof(extra), "runs_values", sw, n);
 	bench_median(sw, (size_t)n);
 	snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
-		 ",\"min\":%.4g,\"max\":%.4g,\"accepted\":%u,\"lost\":%u,\"double_finals\":%u,"
-		 "\"rate\":%d,\"target\":1000",
-		 sw[0], sw[n - 1], acc, lost, dup, FO_RATE);
+		 ",\"min\":%.4g,\"max\":%.4g,\"handoff_us\":%.4g,\"handoff_after_accept_us\":%.4g,"
+		 "\"accepted\":%u,\"lost\":%u,"
+		 "\"double_finals\":%u,\"rate\":%d,\"call_every_us\":%d,\"target\":1000",
+		 sw[0], sw[n - 1], nh ? bench_median(ho, (size_t)nh) : -1.0,
+		 nh ? bench_median(ru, (size_t)nh) : -1.0, acc, lost, dup, FO_RATE,
+		 1000000 * FO_CALL / FO_RATE);
 	bench_emit("smpp", "smpp_failover_switch_us", bench_median(sw, (size_t)n), "us", n, extra);
 }
 
