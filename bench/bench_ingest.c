@@ -103,46 +103,15 @@ static const char cfg[] =
     "routes = ( { groups = ( [\"fast\"] ); } );\n"
     "smsrd = { status_messages = 1048576; };\n";
 
-/*
- * Text @k (of 5) with numbers @a and @c into @out: templates, as real
- * traffic has them — every code, parcel and amount drawn per message, the
- * campaign text the same for everyone.
- */
-static int text_of(unsigned k, unsigned a, unsigned c, char *out, size_t cap)
-{
-	switch (k) {
-	case 0:
-		return snprintf(out, cap, "【淘宝网】验证码 %06u，您正在登录淘宝，切勿告知他人。",
-				a);
-	case 1:
-		return snprintf(out, cap, "Your parcel %04u is at the front desk of building %u.",
-				a % 10000, c % 10);
-	case 2:
-		return snprintf(out, cap,
-				"【京东】双11狂欢，家电满3000减300，速抢 3.cn/x，回TD退订");
-	case 3:
-		return snprintf(out, cap, "Your Microsoft account security code is %06u.", a);
-	default:
-		return snprintf(out, cap,
-				"【國泰世華】您的帳單已出帳，應繳金額NT$%u,%03u，請於25日前繳納。",
-				1 + a % 9, c);
-	}
-}
-
 /* --- smsrd as a child ---------------------------------------------------- */
 static pid_t smsrd_pid;
 static char smsrd_addr[64];
 
 static int smsrd_up(char *dir)
 {
-	char exe[4096], bin[4200], cfgp[128], ready[128];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char cfgp[128], ready[128];
 	FILE *f;
 
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	snprintf(bin, sizeof(bin), "%s/smsrd", dirname(exe));
 	snprintf(cfgp, sizeof(cfgp), "%s/smsrd.conf", dir);
 	snprintf(ready, sizeof(ready), "%s/ready", dir);
 	f = fopen(cfgp, "w");
@@ -150,52 +119,18 @@ static int smsrd_up(char *dir)
 		return -1;
 	fputs(cfg, f);
 	fclose(f);
-	smsrd_pid = fork();
-	if (smsrd_pid == 0) {
-		execl(bin, "smsrd", "-q", "-c", cfgp, "--tcp", "127.0.0.1:0", "--unix", "off",
-		      "--ready-file", ready, (char *)NULL);
-		_exit(127);
-	}
-	return bench_wait_ready(ready, smsrd_addr);
+	smsrd_pid = bench_smsrd_start(cfgp, ready, smsrd_addr);
+	return smsrd_pid > 0 ? 0 : -1;
 }
 
 static void smsrd_down(void)
 {
-	if (smsrd_pid > 0) {
-		kill(smsrd_pid, SIGTERM);
-		waitpid(smsrd_pid, NULL, 0);
-	}
+	bench_smsrd_stop(smsrd_pid);
 }
 
 /* --- the echo baseline ------------------------------------------------------ */
 static int echo_fd;
 static uint16_t echo_port;
-
-static int read_full(int fd, uint8_t *b, size_t n)
-{
-	while (n) {
-		ssize_t r = read(fd, b, n);
-
-		if (r <= 0)
-			return -1;
-		b += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const uint8_t *b, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, b, n);
-
-		if (w <= 0)
-			return -1;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static void *echo_conn(void *arg)
 {
@@ -205,11 +140,12 @@ static void *echo_conn(void *arg)
 	for (;;) {
 		uint32_t n;
 
-		if (read_full(fd, buf, 4))
+		if (bench_read_full(fd, buf, 4))
 			break;
 		n = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 |
 		    buf[3];
-		if (n > (1u << 21) - 4 || read_full(fd, buf + 4, n) || write_full(fd, buf, n + 4))
+		if (n > (1u << 21) - 4 || bench_read_full(fd, buf + 4, n) ||
+		    bench_write_full(fd, buf, n + 4))
 			break;
 	}
 	free(buf);
@@ -245,8 +181,6 @@ static int echo_up(void)
 	echo_port = ntohs(sa.sin_port);
 	return pthread_create(&t, NULL, echo_accept, NULL);
 }
-
-static uint64_t varint(const uint8_t **p, const uint8_t *end);
 
 /* --- the unbatched baseline: the least a server can answer ------------------ */
 #define ANS_CAP (1u << 16) /* a connection's buffers */
@@ -286,7 +220,7 @@ static size_t ans_frames(uint8_t *in, size_t *have, uint8_t *out, size_t cap)
 			break;
 		if (n && p[0] == 0x08) { /* Request.call_id, field 1, first as packed */
 			p++;
-			id = varint(&p, in + used + 4 + n);
+			id = bench_pb_varint(&p, in + used + 4 + n);
 		}
 		if (id) { /* Response.call_id, field 1 */
 			out[olen + k++] = 0x08;
@@ -324,7 +258,7 @@ static void *ans_conn(void *arg)
 		if (r <= 0)
 			break;
 		have += (size_t)r;
-		while ((o = ans_frames(in, &have, out, ANS_CAP)) && !write_full(fd, out, o))
+		while ((o = ans_frames(in, &have, out, ANS_CAP)) && !bench_write_full(fd, out, o))
 			;
 		if (o || have == ANS_CAP) /* a write failed, or a frame too big for us */
 			break;
@@ -383,35 +317,9 @@ static int ans_up(Smsr__V1__Request *req)
 	return pthread_create(&t, NULL, ans_accept, NULL);
 }
 
-/* A TCP connection to 127.0.0.1:@port, no Nagle; -1 on failure. */
-static int dial_port(uint16_t port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				 .sin_port = htons(port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -1;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
 static int echo_dial(void)
 {
-	return dial_port(echo_port);
-}
-
-/* "127.0.0.1:PORT" (smsrd's loopback listener). */
-static int dial(const char *addr)
-{
-	const char *colon = strrchr(addr, ':');
-
-	return colon ? dial_port((uint16_t)atoi(colon + 1)) : -1;
+	return bench_dial_port(echo_port);
 }
 
 /* --- requests ---------------------------------------------------------------- */
@@ -437,7 +345,7 @@ static void batch_texts(struct batch *b, unsigned salt)
 	for (unsigned i = 0; i < b->sr.n_messages; i++) {
 		uint64_t r = (salt * 1000003ull + i) * 0x9e3779b97f4a7c15ull;
 		unsigned a = (unsigned)(r >> 40) % 1000000, c = (unsigned)(r >> 20) % 1000;
-		int n = text_of(i % 5, a, c, b->text[i], sizeof(b->text[i]));
+		int n = bench_text_of(i % 5, a, c, b->text[i], sizeof(b->text[i]));
 
 		if (b->unique)
 			snprintf(b->text[i] + n, sizeof(b->text[i]) - (size_t)n, " %c%c%c%c",
@@ -472,82 +380,6 @@ static void batch_init(struct batch *b, unsigned n, bool unique)
 	b->frame[3] = (uint8_t)(b->frame_len - 4);
 	smsr__v1__request__pack(&b->req, b->frame + 4);
 	b->req.call_id = 0;
-}
-
-/* A protobuf varint at *@p (before @end); 0 past the end or too long. */
-static uint64_t varint(const uint8_t **p, const uint8_t *end)
-{
-	uint64_t v = 0;
-
-	for (unsigned sh = 0; *p < end && sh < 64; sh += 7) {
-		uint8_t c = *(*p)++;
-
-		v |= (uint64_t)(c & 0x7f) << sh;
-		if (!(c & 0x80))
-			return v;
-	}
-	*p = end;
-	return 0;
-}
-
-/*
- * Field @want (length-delimited) of the message in [@p, @end): sets
- * [*@fp, *@fe) and returns 1, or 0. Skips the other fields by wire type.
- */
-static int sub_field(const uint8_t *p, const uint8_t *end, unsigned want, const uint8_t **fp,
-		     const uint8_t **fe)
-{
-	while (p < end) {
-		uint64_t key = varint(&p, end), len;
-
-		switch (key & 7) {
-		case 0:
-			varint(&p, end);
-			break;
-		case 1:
-			p += 8;
-			break;
-		case 5:
-			p += 4;
-			break;
-		case 2:
-			len = varint(&p, end);
-			if (len > (uint64_t)(end - p))
-				return 0;
-			if (key >> 3 == want) {
-				*fp = p;
-				*fe = p + len;
-				return 1;
-			}
-			p += len;
-			break;
-		default:
-			return 0;
-		}
-	}
-	return 0;
-}
-
-/* SubmitResponse.accepted (field 2) of Response.submit (field 4); -1 if none. */
-static long accepted_of(const uint8_t *p, const uint8_t *end)
-{
-	const uint8_t *sp, *se;
-
-	if (!sub_field(p, end, 4, &sp, &se))
-		return -1;
-	while (sp < se) {
-		uint64_t key = varint(&sp, se);
-
-		if (key == (2u << 3 | 0))
-			return (long)varint(&sp, se);
-		if ((key & 7) == 0)
-			varint(&sp, se);
-		else if ((key & 7) == 2)
-			sp += varint(&sp, se);
-		else
-			return -1;
-	}
-	return 0; /* proto3: a zero count is not on the wire */
 }
 
 /* Messages handed to smsrd's channels so far (ChannelInfo.submitted). */
@@ -599,10 +431,8 @@ static uint64_t wait_handed(struct smsr_client *c, int64_t base, uint64_t want)
  */
 static double run_smsrd_pipelined(struct batch *b)
 {
-	uint8_t *fr[DEPTH], *rb = NULL, hdr[4];
-	uint64_t t0, t1 = 0, sent = 0, accepted = 0;
-	unsigned inflight = 0, next = 0;
-	size_t rcap = 0;
+	uint8_t *fr[DEPTH];
+	uint64_t t0, t1 = 0, accepted = 0;
 	struct smsr_client *ctl = NULL;
 	int64_t base;
 	int fd;
@@ -610,7 +440,7 @@ static double run_smsrd_pipelined(struct batch *b)
 	if (smsr_client_connect(&ctl, smsrd_addr, NULL) < 0)
 		return 0;
 	base = chan_submitted(ctl);
-	fd = dial(smsrd_addr);
+	fd = bench_dial(smsrd_addr);
 	if (fd < 0 || base < 0) {
 		smsr_client_close(ctl);
 		if (fd >= 0)
@@ -620,46 +450,19 @@ static double run_smsrd_pipelined(struct batch *b)
 	for (unsigned k = 0; k < DEPTH; k++) {
 		b->req.call_id = k + 1;
 		batch_texts(b, k); /* each frame its own numbers (and words) */
-		fr[k] = malloc(smsr__v1__request__get_packed_size(&b->req) + 4);
-		size_t n = smsr__v1__request__pack(&b->req, fr[k] + 4);
-
-		fr[k][0] = (uint8_t)(n >> 24), fr[k][1] = (uint8_t)(n >> 16);
-		fr[k][2] = (uint8_t)(n >> 8), fr[k][3] = (uint8_t)n;
-		b->fr_len[k] = n + 4;
+		fr[k] = bench_frame(&b->req, &b->fr_len[k]);
 	}
 	b->req.call_id = 0;
 	batch_texts(b, 0);
 	t0 = bench_now_ns();
-	while ((sent < PIPE_MSGS && bench_now_ns() - t0 < RUN_NS) || inflight) {
-		uint32_t len;
-		long acc;
-
-		while (inflight < DEPTH && sent < PIPE_MSGS && bench_now_ns() - t0 < RUN_NS) {
-			if (write_full(fd, fr[next], b->fr_len[next]))
-				goto out;
-			next = (next + 1) % DEPTH;
-			inflight++;
-			sent += BATCH;
-		}
-		if (read_full(fd, hdr, 4))
+	for (unsigned k = 0; k < DEPTH; k++)
+		if (!fr[k])
 			goto out;
-		len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 |
-		      hdr[3];
-		if (len > rcap) {
-			free(rb);
-			rcap = len;
-			rb = malloc(rcap);
-		}
-		if (!rb || read_full(fd, rb, len) || (acc = accepted_of(rb, rb + len)) < 0)
-			goto out;
-		accepted += (uint64_t)acc;
-		inflight--;
-	}
-	t1 = wait_handed(ctl, base, accepted);
+	if (bench_pipe_load(fd, fr, b->fr_len, DEPTH, BATCH, PIPE_MSGS, RUN_NS, &accepted) == 0)
+		t1 = wait_handed(ctl, base, accepted);
 out:
 	close(fd);
 	smsr_client_close(ctl);
-	free(rb);
 	for (unsigned k = 0; k < DEPTH; k++)
 		free(fr[k]);
 	return t1 ? (double)accepted * 1e9 / (double)(t1 - t0) : 0;
@@ -675,12 +478,12 @@ static double run_echo_pipelined(struct batch *b)
 
 	while ((sent < PIPE_MSGS && bench_now_ns() - t0 < RUN_NS) || inflight) {
 		while (inflight < DEPTH && sent < PIPE_MSGS && bench_now_ns() - t0 < RUN_NS) {
-			if (write_full(fd, b->frame, b->frame_len))
+			if (bench_write_full(fd, b->frame, b->frame_len))
 				goto out;
 			inflight++;
 			sent += BATCH;
 		}
-		if (read_full(fd, rb, b->frame_len))
+		if (bench_read_full(fd, rb, b->frame_len))
 			goto out;
 		got += BATCH;
 		inflight--;

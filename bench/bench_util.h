@@ -3,19 +3,30 @@
  * Shared bits for the benchmarks: a monotonic clock, medians, waiting for
  * a router to finish, and the JSON line every result is printed as:
  *   {"bench":"route","metric":"route_path_msgs_per_sec","value":3.1e6,"unit":"msg/s",...}
- * Header-only so each bench stays one file.
+ * Header-only so each bench stays one file. The second half is what the
+ * benches that drive smsrd over loopback share: starting it, a socket to
+ * it, the templated texts, and the pipelined load (requests encoded once,
+ * answers read whole and only their accepted count parsed).
  */
 #ifndef SMSR_BENCH_UTIL_H
 #define SMSR_BENCH_UTIL_H
 
+#include <arpa/inet.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "smsr/client.h"
 #include "smsr/smsr.h"
 
 static inline uint64_t bench_now_ns(void)
@@ -118,6 +129,273 @@ static inline int bench_wait_ready(const char *ready, char addr[64])
 			return 0;
 	}
 	return -1;
+}
+
+/* --- smsrd over loopback ------------------------------------------------- */
+
+/*
+ * Start the smsrd next to this program with config @cfg (a path; NULL:
+ * the embedded default), TCP on 127.0.0.1:0, no Unix socket, writing
+ * @ready; wait for it and copy its address into @addr (64 bytes). Returns
+ * its pid, or -1 (a child that did start is stopped again).
+ */
+static inline pid_t bench_smsrd_start(const char *cfg, const char *ready, char addr[64])
+{
+	char exe[4096], bin[4200];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	pid_t pid;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	snprintf(bin, sizeof(bin), "%s/smsrd", dirname(exe));
+	unlink(ready);
+	addr[0] = '\0';
+	pid = fork();
+	if (pid == 0) {
+		if (cfg)
+			execl(bin, "smsrd", "-q", "-c", cfg, "--tcp", "127.0.0.1:0", "--unix",
+			      "off", "--ready-file", ready, (char *)NULL);
+		else
+			execl(bin, "smsrd", "-q", "--tcp", "127.0.0.1:0", "--unix", "off",
+			      "--ready-file", ready, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	if (bench_wait_ready(ready, addr) < 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/* Stop smsrd @pid (SIGTERM) and reap it. */
+static inline void bench_smsrd_stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static inline int bench_read_full(int fd, uint8_t *b, size_t n)
+{
+	while (n) {
+		ssize_t r = read(fd, b, n);
+
+		if (r <= 0)
+			return -1;
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static inline int bench_write_full(int fd, const uint8_t *b, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A TCP connection to 127.0.0.1:@port, no Nagle; -1 on failure. */
+static inline int bench_dial_port(uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* "127.0.0.1:PORT" (smsrd's loopback listener). */
+static inline int bench_dial(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+
+	return colon ? bench_dial_port((uint16_t)atoi(colon + 1)) : -1;
+}
+
+/*
+ * Text @k (of 5) with numbers @a and @c into @out: templates, as real
+ * traffic has them — every code, parcel and amount drawn per message, the
+ * campaign text the same for everyone.
+ */
+static inline int bench_text_of(unsigned k, unsigned a, unsigned c, char *out, size_t cap)
+{
+	switch (k) {
+	case 0:
+		return snprintf(out, cap, "【淘宝网】验证码 %06u，您正在登录淘宝，切勿告知他人。",
+				a);
+	case 1:
+		return snprintf(out, cap, "Your parcel %04u is at the front desk of building %u.",
+				a % 10000, c % 10);
+	case 2:
+		return snprintf(out, cap,
+				"【京东】双11狂欢，家电满3000减300，速抢 3.cn/x，回TD退订");
+	case 3:
+		return snprintf(out, cap, "Your Microsoft account security code is %06u.", a);
+	default:
+		return snprintf(out, cap,
+				"【國泰世華】您的帳單已出帳，應繳金額NT$%u,%03u，請於25日前繳納。",
+				1 + a % 9, c);
+	}
+}
+
+/* A protobuf varint at *@p (before @end); 0 past the end or too long. */
+static inline uint64_t bench_pb_varint(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+
+	for (unsigned sh = 0; *p < end && sh < 64; sh += 7) {
+		uint8_t c = *(*p)++;
+
+		v |= (uint64_t)(c & 0x7f) << sh;
+		if (!(c & 0x80))
+			return v;
+	}
+	*p = end;
+	return 0;
+}
+
+/*
+ * Field @want (length-delimited) of the message in [@p, @end): sets
+ * [*@fp, *@fe) and returns 1, or 0. Skips the other fields by wire type.
+ */
+static inline int bench_pb_field(const uint8_t *p, const uint8_t *end, unsigned want,
+				 const uint8_t **fp, const uint8_t **fe)
+{
+	while (p < end) {
+		uint64_t key = bench_pb_varint(&p, end), len;
+
+		switch (key & 7) {
+		case 0:
+			bench_pb_varint(&p, end);
+			break;
+		case 1:
+			p += 8;
+			break;
+		case 5:
+			p += 4;
+			break;
+		case 2:
+			len = bench_pb_varint(&p, end);
+			if (len > (uint64_t)(end - p))
+				return 0;
+			if (key >> 3 == want) {
+				*fp = p;
+				*fe = p + len;
+				return 1;
+			}
+			p += len;
+			break;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* SubmitResponse.accepted (field 2) of Response.submit (field 4); -1 if none. */
+static inline long bench_accepted_of(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *sp, *se;
+
+	if (!bench_pb_field(p, end, 4, &sp, &se))
+		return -1;
+	while (sp < se) {
+		uint64_t key = bench_pb_varint(&sp, se);
+
+		if (key == (2u << 3 | 0))
+			return (long)bench_pb_varint(&sp, se);
+		if ((key & 7) == 0)
+			bench_pb_varint(&sp, se);
+		else if ((key & 7) == 2)
+			sp += bench_pb_varint(&sp, se);
+		else
+			return -1;
+	}
+	return 0; /* proto3: a zero count is not on the wire */
+}
+
+/* @req packed behind its 4-byte length (malloc'd, yours), its size in *@len. */
+static inline uint8_t *bench_frame(const Smsr__V1__Request *req, size_t *len)
+{
+	size_t n = smsr__v1__request__get_packed_size(req);
+	uint8_t *f = malloc(n + 4);
+
+	if (!f)
+		return NULL;
+	smsr__v1__request__pack(req, f + 4);
+	f[0] = (uint8_t)(n >> 24), f[1] = (uint8_t)(n >> 16);
+	f[2] = (uint8_t)(n >> 8), f[3] = (uint8_t)n;
+	*len = n + 4;
+	return f;
+}
+
+/*
+ * The pipelined load on @fd: the @depth frames @fr (@fr_len bytes each,
+ * @batch messages each, call ids 1..@depth) sent in turn, each again once
+ * an answer came, @depth calls in flight, until @max_msgs were sent or
+ * @max_ns passed; then the answers still due are read. Adds the accepted
+ * messages to *@accepted. Returns 0, or -1 when the connection failed.
+ */
+static inline int bench_pipe_load(int fd, uint8_t *const *fr, const size_t *fr_len, unsigned depth,
+				  unsigned batch, uint64_t max_msgs, uint64_t max_ns,
+				  uint64_t *accepted)
+{
+	uint64_t t0 = bench_now_ns(), sent = 0;
+	unsigned inflight = 0, next = 0;
+	uint8_t *rb = NULL, hdr[4];
+	size_t rcap = 0;
+	int ret = -1;
+
+	while ((sent < max_msgs && bench_now_ns() - t0 < max_ns) || inflight) {
+		uint32_t len;
+		long acc;
+
+		while (inflight < depth && sent < max_msgs && bench_now_ns() - t0 < max_ns) {
+			if (bench_write_full(fd, fr[next], fr_len[next]))
+				goto out;
+			next = (next + 1) % depth;
+			inflight++;
+			sent += batch;
+		}
+		if (bench_read_full(fd, hdr, 4))
+			goto out;
+		len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 |
+		      hdr[3];
+		if (len > rcap) {
+			free(rb);
+			rcap = len;
+			rb = malloc(rcap);
+		}
+		if (!rb || bench_read_full(fd, rb, len) ||
+		    (acc = bench_accepted_of(rb, rb + len)) < 0)
+			goto out;
+		*accepted += (uint64_t)acc;
+		inflight--;
+	}
+	ret = 0;
+out:
+	free(rb);
+	return ret;
 }
 
 #endif
