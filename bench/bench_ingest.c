@@ -96,7 +96,9 @@
 #define RUN_NS	  3000000000ull
 
 static const char cfg[] =
-    "router = { workers = 1; };\n"
+    /* The status store of a million histories (348 MB) alone passes the
+     * default 256 MB budget that smsrd charges it to. */
+    "router = { workers = 1; memory_budget = \"1GB\"; };\n"
     "channels = ( { name = \"fast\"; driver = \"sim\";\n"
     "  lanes = { verification = 1000000; notice = 1000000; marketing = 1000000; };\n"
     "  params = { latency_ms = 0.0; dlr_delay_ms = 50; }; } );\n"

@@ -12,6 +12,7 @@
  * that matches nothing too, since refusing it would only make the SMSC
  * send it again.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,10 +105,37 @@ static void on_nack(struct smsr__smpp_bind_s *b, const struct smsr__smpp_pdu *pd
 
 /* --- receipts -------------------------------------------------------------- */
 
+/* The text receipt's err field alone ("err:0B" hex, "err:034" decimal, as
+ * smsr__smpp_receipt_parse() reads it), for receipts whose TLVs say the rest. */
+static int text_err(const uint8_t *t, size_t len)
+{
+	const uint8_t *p = memmem(t, len, "err:", 4);
+	const uint8_t *end = t + len;
+	char digits[12];
+	size_t n = 0;
+	bool hex = false;
+
+	if (!p)
+		p = memmem(t, len, "ERR:", 4);
+	if (!p)
+		return 0;
+	for (p += 4; p < end && *p == ' '; p++)
+		;
+	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2, hex = true;
+	for (; p < end && n < sizeof(digits) - 1 && isxdigit(*p); p++) {
+		hex |= !isdigit(*p);
+		digits[n++] = (char)*p;
+	}
+	digits[n] = '\0';
+	return n ? (int)strtol(digits, NULL, hex ? 16 : 10) : 0;
+}
+
 static void on_receipt(struct smsr__smpp *d, const struct smsr__smpp_pdu *pdu, const uint8_t *text,
 		       size_t len)
 {
 	const struct smsr__smpp_tlvs *t = &pdu->tlv;
+	const uint32_t tlvs = SMSR__SMPP_HAS_RECEIPTED_MESSAGE_ID | SMSR__SMPP_HAS_MESSAGE_STATE;
 	struct smsr__smpp_receipt r = {0};
 	const char *id = NULL;
 	size_t idlen = 0;
@@ -115,7 +143,10 @@ static void on_receipt(struct smsr__smpp *d, const struct smsr__smpp_pdu *pdu, c
 	uint8_t stat;
 	int outcome, err = 0;
 
-	if (smsr__smpp_receipt_parse((const char *)text, len, &r) == 0)
+	/* The TLVs name the id and the state: the text is read for err only. */
+	if ((t->present & tlvs) == tlvs)
+		err = t->present & SMSR__SMPP_HAS_NETWORK_ERROR_CODE ? 0 : text_err(text, len);
+	else if (smsr__smpp_receipt_parse((const char *)text, len, &r) == 0)
 		id = r.id, idlen = r.id_len, err = r.has_err ? r.err : 0;
 	if (t->present & SMSR__SMPP_HAS_RECEIPTED_MESSAGE_ID)
 		id = t->receipted_message_id, idlen = t->receipted_message_id_len;
