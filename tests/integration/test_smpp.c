@@ -5,8 +5,9 @@
  * SMSC with the right data_coding, parts and addresses and every message
  * ends as its receipt says; long messages by UDH, SAR and message_payload;
  * GSM-7 extension characters and UCS-2 emoji; receipts with the id in the
- * TLV or only in the text, hex answers with decimal receipts; a receipt for
- * an unknown id; MO "TD" opts the sender out, a concatenated MO is
+ * TLV or only in the text, hex answers with decimal receipts and the
+ * reverse, leading zeros, letter case; transmitters with a receiver bringing
+ * the receipts; a receipt for an unknown id; MO "TD" opts the sender out, a concatenated MO is
  * reassembled. Every accepted message reaches exactly one final state.
  * Skips (77) when node or the peer's modules are missing.
  */
@@ -211,7 +212,10 @@ static void test_smpp_gsm_extension_and_emoji(void **state)
 	evlog_fini(&log);
 }
 
-static void receipts_in(const char *const *peer, const char *params)
+/* 50 notices through a channel with @params to an SMSC started with @peer:
+ * all delivered by receipt, none stale; then @check(s) if given. */
+static void receipts_in_then(const char *const *peer, const char *params,
+			     void (*check)(struct smsc_proc *s))
 {
 	struct smsc_proc s;
 	struct evlog log;
@@ -229,9 +233,16 @@ static void receipts_in(const char *const *peer, const char *params)
 	assert_int_equal(evlog_not_one_final(&log), 0);
 	smsr_router_stats(r, &st);
 	assert_int_equal(st.stale_reports, 0);
+	if (check)
+		check(&s);
 	smsr_router_destroy(r);
 	smsc_stop(&s);
 	evlog_fini(&log);
+}
+
+static void receipts_in(const char *const *peer, const char *params)
+{
+	receipts_in_then(peer, params, NULL);
 }
 
 static void test_smpp_receipt_id_in_tlv_only(void **state)
@@ -256,6 +267,27 @@ static void test_smpp_receipt_leading_zeros_and_case(void **state)
 		    "dlr_id_format = \"strip_zeros\";");
 	receipts_in((const char *[]){"--receipt-id-form", "hexlower", NULL},
 		    "dlr_id_format = \"case_insensitive\";");
+}
+
+static void test_smpp_receipt_decimal_answer_hex_receipt(void **state)
+{
+	receipts_in((const char *[]){"--id-format", "dec", "--receipt-id-form", "hex",
+				     "--receipt-id", "text", NULL},
+		    "dlr_id_format = \"dec_to_hex\";");
+}
+
+static void two_tx_one_rx(struct smsc_proc *s)
+{
+	assert_int_equal(smsc_log_count(s, (const char *[]){"\"bind_transmitter\"", NULL}), 2);
+	assert_int_equal(smsc_log_count(s, (const char *[]){"\"bind_receiver\"", NULL}), 1);
+	assert_int_equal(smsc_log_count(s, (const char *[]){"\"bind_transceiver\"", NULL}), 0);
+}
+
+/* Transmitters submit, a receiver brings the receipts (of both). */
+static void test_smpp_transmitter_receiver_pair(void **state)
+{
+	receipts_in_then(NULL, "bind_mode = \"tx_rx\"; binds = \"2\"; rx_binds = \"1\";",
+			 two_tx_one_rx);
 }
 
 static void test_smpp_receipt_for_unknown_id_is_stale(void **state)
@@ -348,6 +380,8 @@ int main(void)
 	    cmocka_unit_test(test_smpp_receipt_id_in_text_only),
 	    cmocka_unit_test(test_smpp_receipt_hex_answer_decimal_receipt),
 	    cmocka_unit_test(test_smpp_receipt_leading_zeros_and_case),
+	    cmocka_unit_test(test_smpp_receipt_decimal_answer_hex_receipt),
+	    cmocka_unit_test(test_smpp_transmitter_receiver_pair),
 	    cmocka_unit_test(test_smpp_receipt_for_unknown_id_is_stale),
 	    cmocka_unit_test(test_smpp_mo_td_opts_out_and_long_mo_is_reassembled),
 	};
