@@ -68,6 +68,12 @@ extern "C" {
 	X(SMSR_ECARRIERDELETED, 1038, "carrier_deleted", "the carrier deleted the message")        \
 	X(SMSR_EDLRUNKNOWN, 1039, "delivery_unknown",                                              \
 	  "the carrier's final report says the delivery state is unknown")                         \
+	X(SMSR_ESTORAGEFULL, 1040, "storage_full",                                                 \
+	  "the journal's disk is full: not accepted, retry later")                                 \
+	X(SMSR_ESTORAGE, 1041, "storage_failed",                                                   \
+	  "the journal cannot write or sync: not accepted until an operator acts")                 \
+	X(SMSR_EJOURNALLOCKED, 1042, "journal_locked",                                             \
+	  "another process holds the journal directory")                                           \
 	X(SMSR_EFRAMETOOBIG, 1100, "frame_too_large",                                              \
 	  "frame is larger than the maximum frame size")                                           \
 	X(SMSR_EBADFRAME, 1101, "bad_frame", "frame header announces an empty frame")              \
