@@ -151,7 +151,8 @@ int smsr_router_create(struct smsr_router **out, const struct smsr_config *cfg,
 	}
 	if ((ret = smsr__cfg_copy(&r->cfg, cfg)) < 0 || (ret = smsr__arena_init(&r->arena)) < 0 ||
 	    (ret = smsr__optout_init(&r->optout)) < 0 || (ret = setup_drivers(r, opts)) < 0 ||
-	    (ret = setup_channels(r)) < 0 || (ret = setup_workers(r, opts ? opts->workers : 0)) < 0)
+	    (ret = setup_channels(r)) < 0 || (ret = setup_workers(r, opts ? opts->workers : 0)) < 0 ||
+	    (ret = smsr__journal_setup(r, opts)) < 0)
 		goto err_router;
 	if (r->nchans == 0 || r->cfg.nroutes == 0) {
 		ret = -SMSR_ECONFIG;
@@ -224,12 +225,16 @@ int smsr_router_start(struct smsr_router *r)
 		if (ret < 0)
 			goto err_open;
 	}
+	if (r->journal && (ret = smsr__journal_start(r->journal)) < 0)
+		goto err_open;
 	atomic_store(&r->running, 1);
 	for (unsigned i = 0; i < r->nworkers; i++) {
 		ret = smsr__worker_start(&r->workers[i]);
 		if (ret < 0)
 			goto err_threads;
 	}
+	if (r->revive)
+		smsr__journal_recover_run(r); /* before any host submit is answered */
 	goto out;
 err_threads:
 	atomic_store(&r->running, 0);
@@ -271,6 +276,9 @@ void smsr_router_destroy(struct smsr_router *r)
 		return;
 	smsr_router_stop(r);
 	close_all(r);
+	/* After the workers: their final records are the last to go in. */
+	smsr__journal_close(r->journal);
+	smsr__journal_recover_free(r);
 	smsr__snap_free(atomic_load(&r->snap));
 	for (unsigned i = 0; i < r->nworkers; i++)
 		smsr__worker_fini(&r->workers[i]);

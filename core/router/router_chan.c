@@ -327,6 +327,45 @@ static void answer(struct smsr_chan *c, uint64_t token, int status, int op_code,
 	smsr__emit_id(w->r, SMSR_EV_SUBMITTED, rec, 0, 0, w->now, named);
 }
 
+/*
+ * A message the journal brought back (router_recover.c), on its channel's
+ * worker: the carrier had taken it before the restart, so it awaits its
+ * receipt under the ids the carrier gave; or it ends now (FINISH, or its
+ * channel is gone: its delivery cannot be learnt).
+ */
+void smsr__chan_revive(struct smsr__worker *w, struct smsr_chan *c, const struct smsr__ctl *ctl)
+{
+	struct smsr__rec *rec = ctl->rec;
+	const char *ids[255];
+	char buf[sizeof(ctl->ids)], *save = NULL;
+	unsigned n = 0;
+	uint64_t token;
+
+	memcpy(buf, ctl->ids, sizeof(buf));
+	buf[sizeof(buf) - 1] = '\0';
+	for (char *t = strtok_r(buf, ",", &save); t && n < 255; t = strtok_r(NULL, ",", &save))
+		ids[n++] = t;
+	if (ctl->action == SMSR__REVIVE_FINISH || !c->open || n == 0 ||
+	    slot_alloc(c, rec, &token) < 0) {
+		int type = ctl->action == SMSR__REVIVE_FINISH ? ctl->type : SMSR_EV_FAILED;
+
+		smsr__rec_finish(
+		    w, c, rec, (enum smsr_event_type)type,
+		    ctl->action == SMSR__REVIVE_FINISH ? ctl->reason : -SMSR_EUNKNOWNOUTCOME, 0);
+		return;
+	}
+	if (index_ids(c, rec, ids, n) == -SMSR_ECHANERR) {
+		slot_free(c, rec->slot);
+		smsr__rec_finish(w, c, rec, SMSR_EV_FAILED, -SMSR_EUNKNOWNOUTCOME, 0);
+		return;
+	}
+	rec->parts_left = (uint8_t)n;
+	rec->state = SMSR__REC_AWAIT_DLR;
+	rec->deadline_ns = w->now + (uint64_t)c->cfg->dlr_timeout_ms * SMSR__MS;
+	SMSR__BUMP(c->stats.awaiting_dlr, 1);
+	smsr__emit_id(w->r, SMSR_EV_SUBMITTED, rec, 0, 0, w->now, ctl->ids);
+}
+
 void smsr_chan_submit_done(struct smsr_chan *c, uint64_t token, int status, int op_code,
 			   const char *carrier_msgid)
 {
@@ -493,6 +532,8 @@ void smsr__chan_ctl(struct smsr__worker *w, struct smsr_chan *c, const struct sm
 		c->removing = true; /* the next pass over the channels does the rest */
 	else if (ctl->op == SMSR__CTL_ADD)
 		w->chans[w->nchans++] = c; /* opened by the caller; ours from now on */
+	else if (ctl->op == SMSR__CTL_REVIVE)
+		smsr__chan_revive(w, c, ctl);
 	smsr__chan_tell_state(c);
 	c->poll_at = 0;
 	c->dispatch_at = 0;

@@ -15,6 +15,8 @@ void smsr__emit_id(struct smsr_router *r, enum smsr_event_type type, const struc
 {
 	struct smsr_event ev;
 
+	if (r->journal)
+		smsr__journal_event(r, type, rec, reason, op_code, carrier_msgid);
 	if (!r->on_event || !(r->ev_mask & SMSR_EV_MASK(type)))
 		return;
 	ev = (struct smsr_event){

@@ -35,6 +35,7 @@
 #include "policy/optout.h"
 #include "msg/msg_rec.h"
 #include "route/route_table.h"
+#include "journal/journal.h"
 #include "router_dlr.h"
 
 #define SMSR__CACHELINE	      64
@@ -155,6 +156,7 @@ enum smsr__ctl_op {
 	SMSR__CTL_DLR = 3,    /* key: carrier msgid; value: "status op_code" */
 	SMSR__CTL_REMOVE = 4, /* move the queue away, close when idle */
 	SMSR__CTL_ADD = 5,    /* a channel added while running: adopt it */
+	SMSR__CTL_REVIVE = 6, /* a recovered message (@rec): awaits its receipt, or ends */
 };
 
 #define SMSR__WORKERS_MAX 64
@@ -162,6 +164,9 @@ enum smsr__ctl_op {
 struct smsr__ctl {
 	int op;
 	uint32_t chan;
+	struct smsr__rec *rec;	  /* REVIVE */
+	int action, type, reason; /* REVIVE: enum smsr__revive_action, a final's type and reason */
+	char ids[512];		  /* REVIVE: the carrier ids, joined with ',' */
 	char key[SMSR_CARRIER_ID_MAX + 1]; /* a driver's key, or a carrier msgid */
 	char value[96];
 };
@@ -220,6 +225,11 @@ struct smsr__worker {
 	_Atomic uint64_t mem_freed; /* budget bytes of the records it freed (router_submit.c) */
 	_Atomic uint64_t inflight_now;
 	_Atomic uint64_t retrying; /* waiting in @retry */
+	/* SYNC journal: handed over before they were durable; queued once they
+	 * are (router_worker.c). @held tells the journal's thread to wake us. */
+	struct smsr__rec *held_head, *held_tail;
+	uint64_t held_seen; /* the durable position they were last checked at */
+	_Atomic bool held;
 	struct smsr__retry_q retry[SMSR__ATTEMPTS_MAX];
 	char pad[SMSR__CACHELINE];
 	/* How the worker waits (read by benchmarks and tests; cheap: the
@@ -278,6 +288,14 @@ struct smsr_router {
 	bool stopped;
 
 	struct smsr__counter last_id; /* (ms << 13 | seq) of the last id handed out */
+
+	/* The journal (router_journal.c); NULL without one. */
+	struct smsr__journal *journal;
+	bool journal_hold; /* SYNC: nothing is sent before it is durable */
+	smsr_durable_cb *on_durable;
+	smsr_log_cb *on_log;
+	void *log_arg;
+	struct smsr__revive_set *revive; /* replayed at create, sent again at start */
 
 	/*
 	 * The memory budget (router_submit.c). Submitters charge record bytes
@@ -413,6 +431,48 @@ uint64_t smsr__retry_run(struct smsr__worker *w);
 void smsr__retry_fail_all(struct smsr__worker *w, int unsent, int sent);
 /* Queue @rec (already admitted on channel @to) there, on whichever worker. */
 void smsr__requeue(struct smsr__worker *w, struct smsr__rec *rec, int to);
+
+/* The journal (router_journal.c, router_recover.c). */
+int smsr__journal_setup(struct smsr_router *r, const struct smsr_router_opts *o);
+/* Append @rec's ACCEPT record (sets rec->jlsn); 0 or the journal's refusal. */
+int smsr__journal_accept(struct smsr_router *r, struct smsr__rec *rec, uint64_t now_mono);
+/* Record what event @type says of @rec (only what recovery needs). */
+void smsr__journal_event(struct smsr_router *r, enum smsr_event_type type,
+			 const struct smsr__rec *rec, int reason, int op_code, const char *ids);
+/* May @rec be sent (SYNC: is its ACCEPT durable)? */
+bool smsr__journal_durable(const struct smsr_router *r, const struct smsr__rec *rec);
+/* Replay the journal into r->revive (at create). */
+int smsr__journal_recover_load(struct smsr_router *r);
+/* Ids handed out from now on are above @id (router_submit.c). */
+void smsr__ids_after(struct smsr_router *r, uint64_t id);
+/* Send the replayed messages again (at start, workers running). */
+void smsr__journal_recover_run(struct smsr_router *r);
+void smsr__journal_recover_free(struct smsr_router *r);
+
+enum smsr__revive_action {
+	SMSR__REVIVE_QUEUE = 0, /* never sent, or resent by its class: a lane */
+	SMSR__REVIVE_ADOPT,	/* the carrier took it: await its receipt */
+	SMSR__REVIVE_FINISH,	/* ends at once (expired, unknown outcome) */
+};
+
+/* A message the journal brought back, for smsr__submit_revived(). */
+struct smsr__revive {
+	uint64_t id;
+	uint64_t accepted_ns; /* CLOCK_MONOTONIC, may be in the past */
+	uint8_t attempt, maybe_sent;
+	int action;	  /* enum smsr__revive_action */
+	int type, reason; /* FINISH */
+	const char *chan; /* ADOPT: the channel that has it (by name) */
+	const char *ids;  /* ADOPT: its carrier ids, joined */
+};
+
+/* Accept @m again as the message @rv says (router_submit.c): its id, its
+ * acceptance time; a new ACCEPT record. 0 or the reason it could not. */
+int smsr__submit_revived(struct smsr_router *r, const struct smsr_msg *m,
+			 const struct smsr__revive *rv);
+/* A revived message on its channel's worker: await the receipt for @ids
+ * (router_receipt.c... router_chan.c), or finish it. */
+void smsr__chan_revive(struct smsr__worker *w, struct smsr_chan *c, const struct smsr__ctl *ctl);
 
 /* Connections on the worker's ring (router_conn.c). Arm what the drivers
  * queued this turn and submit every SQE; true if any connection had work. */

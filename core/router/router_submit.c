@@ -25,6 +25,9 @@
  * This is also the one place where "accept -> record -> ack" happens: the
  * journal will slot in between building the record and handing it off.
  */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -62,6 +65,7 @@ struct batch {
 	uint64_t credit;      /* budget bytes reserved and not yet used */
 	size_t left;	      /* messages of the call not yet submitted, this one included */
 	struct chain *chains; /* one per worker */
+	const struct smsr__revive *rv; /* a message the journal brought back, or NULL */
 };
 
 /*
@@ -78,6 +82,16 @@ static uint64_t ids_reserve(struct smsr_router *r, uint64_t n)
 		first = last + 1 > now ? last + 1 : now;
 	} while (!atomic_compare_exchange_weak(&r->last_id.v, &last, first + n - 1));
 	return first;
+}
+
+void smsr__ids_after(struct smsr_router *r, uint64_t id)
+{
+	uint64_t ms = id >> (ID_SEQ_BITS + ID_NODE_BITS);
+	uint64_t logical = ms << ID_SEQ_BITS | (id & ((1ull << ID_SEQ_BITS) - 1));
+	uint64_t last = atomic_load(&r->last_id.v);
+
+	while (logical > last && !atomic_compare_exchange_weak(&r->last_id.v, &last, logical))
+		;
 }
 
 static uint64_t id_make(const struct smsr_router *r, uint64_t logical)
@@ -558,6 +572,39 @@ static void reject(struct batch *b, const struct smsr_msg *m, const struct prepa
 	}
 }
 
+/* The channel a revived message that is not for a lane belongs to: the one
+ * that has it (by name), or for one that ends now any channel (its counts). */
+static int revive_chan(const struct batch *b, const struct smsr__revive *rv)
+{
+	for (size_t i = 0; rv->chan && i < b->snap->nchans; i++)
+		if (strcmp(b->snap->chans[i]->cfg->name, rv->chan) == 0)
+			return (int)b->snap->chans[i]->index;
+	return b->snap->nchans ? (int)b->snap->chans[0]->index : -SMSR_ENOCHANNEL;
+}
+
+/* Give a revived message to its channel's worker: it awaits its receipt
+ * there, or ends (smsr__chan_revive). Its record is the worker's after this. */
+static int revive_hand(struct batch *b, struct smsr__rec *rec, const struct smsr__revive *rv)
+{
+	struct smsr_chan *c = &b->r->chans[rec->chan];
+	struct smsr__ctl *ctl = calloc(1, sizeof(*ctl));
+	bool here = rv->chan && strcmp(c->cfg->name, rv->chan) == 0;
+
+	if (!ctl)
+		return -SMSR_ENOMEM; /* accepted and recorded: it comes back next start */
+	ctl->op = SMSR__CTL_REVIVE;
+	ctl->chan = c->index;
+	ctl->rec = rec;
+	ctl->action = rv->action == SMSR__REVIVE_ADOPT && !here ? SMSR__REVIVE_FINISH : rv->action;
+	ctl->type = rv->action == SMSR__REVIVE_ADOPT ? SMSR_EV_FAILED : rv->type;
+	ctl->reason = rv->action == SMSR__REVIVE_ADOPT ? -SMSR_EUNKNOWNOUTCOME : rv->reason;
+	snprintf(ctl->ids, sizeof(ctl->ids), "%s", rv->ids ? rv->ids : "");
+	rec->state = SMSR__REC_HANDOFF;
+	while (smsr__worker_ctl(c->worker, ctl) == -SMSR_EBUSY)
+		sched_yield(); /* at start, the workers take them as fast as they come */
+	return 0;
+}
+
 static int submit_one(struct batch *b, const struct smsr_msg *m, const struct smsr_msg *next,
 		      struct smsr_result *res)
 {
@@ -589,7 +636,10 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, const struct sm
 	}
 	carrier = smsr__carrier_lookup(b->snap->carriers, p.e164, (size_t)p.e164_len);
 	w.validity_ms = p.validity_ms;
-	chan = route(b->snap, p.cls, carrier, p.e164, mix(logical), -1, &w);
+	if (b->rv && b->rv->action != SMSR__REVIVE_QUEUE)
+		chan = revive_chan(b, b->rv); /* not for a lane: nothing to admit */
+	else
+		chan = route(b->snap, p.cls, carrier, p.e164, mix(logical), -1, &w);
 	if (chan < 0) {
 		smsr__free(&b->r->arena, rec, rec->alloc_size);
 		ret = chan;
@@ -609,18 +659,39 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, const struct sm
 	rec->id = id_make(b->r, logical);
 	rec->carrier = (uint8_t)carrier;
 	rec->chan = (uint16_t)chan;
+	if (b->rv) {
+		rec->id = b->rv->id;
+		rec->accepted_ns = b->rv->accepted_ns;
+		rec->attempt = b->rv->attempt ? b->rv->attempt : 1;
+		rec->maybe_sent = b->rv->maybe_sent;
+	}
+	/* Accept -> record -> ack is this one place: the journal's refusal
+	 * (disk full, failed, every buffer waiting for the disk) is the
+	 * message's, and it changes nothing. */
+	ret = smsr__journal_accept(b->r, rec, b->now);
+	if (ret < 0) {
+		if (!b->rv || b->rv->action == SMSR__REVIVE_QUEUE)
+			atomic_fetch_sub_explicit(&b->r->chans[chan].admitted[p.cls - 1].v, 1,
+						  memory_order_relaxed);
+		b->credit += charge;
+		smsr__free(&b->r->arena, rec, rec->alloc_size);
+		goto err;
+	}
 	if (res)
 		*res = (struct smsr_result){.id = rec->id,
 					    .cls = rec->cls,
 					    .carrier = rec->carrier,
 					    .segments = rec->segments,
-					    .channel = chan};
+					    .channel = chan,
+					    .durable_seq = rec->jlsn};
 	b->accepted++;
 	b->by_class[p.cls - 1]++;
 	/* Before the hand-off, on this thread: when submit returns, the host
 	 * has seen "accepted" (a status store can answer for the id at once),
 	 * and the worker's events follow it. */
 	smsr__emit_accepted(b->r, rec, b->now);
+	if (b->rv && b->rv->action != SMSR__REVIVE_QUEUE)
+		return revive_hand(b, rec, b->rv);
 	chain_add(b, rec);
 	return 0;
 err:
@@ -644,10 +715,10 @@ static void count(struct smsr_router *r, const struct batch *b, size_t n)
 /* Submit @n messages; *@last gets the last one's status. Returns the number
  * accepted or a negative code when none could be considered. */
 static int submit_many(struct smsr_router *r, const struct smsr_msg *msgs, size_t n,
-		       struct smsr_result *res, int *last)
+		       struct smsr_result *res, int *last, const struct smsr__revive *rv)
 {
 	struct chain chains[64] = {{0}};
-	struct batch b = {.r = r, .chains = chains};
+	struct batch b = {.r = r, .chains = chains, .rv = rv};
 	ck_epoch_section_t section;
 	ck_epoch_record_t *erec;
 	unsigned slot;
@@ -678,6 +749,16 @@ static int submit_many(struct smsr_router *r, const struct smsr_msg *msgs, size_
 	return (int)b.accepted;
 }
 
+int smsr__submit_revived(struct smsr_router *r, const struct smsr_msg *m,
+			 const struct smsr__revive *rv)
+{
+	struct smsr_result res;
+	int last = 0, ret;
+
+	ret = submit_many(r, m, 1, &res, &last, rv);
+	return ret < 0 ? ret : last;
+}
+
 int smsr_router_submit_batch(struct smsr_router *r, const struct smsr_msg *msgs, size_t n,
 			     struct smsr_result *res)
 {
@@ -685,7 +766,7 @@ int smsr_router_submit_batch(struct smsr_router *r, const struct smsr_msg *msgs,
 
 	if (!r || !res || (!msgs && n) || n > INT32_MAX)
 		return -SMSR_EINVAL;
-	return submit_many(r, msgs, n, res, &last);
+	return submit_many(r, msgs, n, res, &last, NULL);
 }
 
 int smsr_router_submit(struct smsr_router *r, const struct smsr_msg *msg, struct smsr_result *res)
@@ -694,6 +775,6 @@ int smsr_router_submit(struct smsr_router *r, const struct smsr_msg *msg, struct
 
 	if (!r || !msg)
 		return -SMSR_EINVAL;
-	ret = submit_many(r, msg, 1, res, &last);
+	ret = submit_many(r, msg, 1, res, &last, NULL);
 	return ret < 0 ? ret : last;
 }

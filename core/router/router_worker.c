@@ -118,6 +118,66 @@ int smsr__worker_ctl(struct smsr__worker *w, struct smsr__ctl *ctl)
 	return 0;
 }
 
+static void queue_rec(struct smsr__worker *w, struct smsr__rec *rec)
+{
+	struct smsr_chan *c = &w->r->chans[rec->chan];
+
+	rec->state = SMSR__REC_QUEUED;
+	smsr__lanes_push(&c->lanes, rec);
+	smsr__emit(w->r, SMSR_EV_QUEUED, rec, 0, 0, w->now);
+	if (c->dispatch_at == UINT64_MAX || rec->cls == SMSR_CLASS_VERIFICATION)
+		c->dispatch_at = 0;
+	/* Routed here before the channel went down: move it on too. */
+	if (atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_DOWN)
+		c->evacuate = true;
+}
+
+/* SYNC journal: a message is not sent before its ACCEPT is on disk. */
+static void hold(struct smsr__worker *w, struct smsr__rec *rec)
+{
+	rec->next = NULL;
+	if (w->held_tail)
+		w->held_tail->next = rec;
+	else
+		w->held_head = rec;
+	w->held_tail = rec;
+	atomic_store_explicit(&w->held, true, memory_order_relaxed);
+}
+
+/* Queue the held messages that are durable now (all of them: @all). */
+static bool release_held(struct smsr__worker *w, bool all)
+{
+	struct smsr__rec *rec = w->held_head, *keep = NULL, *keep_tail = NULL;
+	uint64_t durable = smsr_router_durable_seq(w->r);
+	bool any = false;
+
+	/* Look again only when the durable position moved: once a commit. */
+	if (!rec || (!all && durable == w->held_seen))
+		return false;
+	w->held_seen = durable;
+	w->held_head = w->held_tail = NULL;
+	while (rec) {
+		struct smsr__rec *next = rec->next;
+
+		if (all || smsr__journal_durable(w->r, rec)) {
+			queue_rec(w, rec);
+			any = true;
+		} else {
+			rec->next = NULL;
+			if (keep_tail)
+				keep_tail->next = rec;
+			else
+				keep = rec;
+			keep_tail = rec;
+		}
+		rec = next;
+	}
+	w->held_head = keep;
+	w->held_tail = keep_tail;
+	atomic_store_explicit(&w->held, keep != NULL, memory_order_relaxed);
+	return any;
+}
+
 static bool take_chains(struct smsr__worker *w)
 {
 	struct smsr__rec *chain;
@@ -128,17 +188,12 @@ static bool take_chains(struct smsr__worker *w)
 		any = true;
 		while (chain) {
 			struct smsr__rec *rec = chain;
-			struct smsr_chan *c = &w->r->chans[rec->chan];
 
 			chain = rec->next;
-			rec->state = SMSR__REC_QUEUED;
-			smsr__lanes_push(&c->lanes, rec);
-			smsr__emit(w->r, SMSR_EV_QUEUED, rec, 0, 0, w->now);
-			if (c->dispatch_at == UINT64_MAX || rec->cls == SMSR_CLASS_VERIFICATION)
-				c->dispatch_at = 0;
-			/* Routed here before the channel went down: move it on too. */
-			if (atomic_load_explicit(&c->state, memory_order_relaxed) == SMSR_CHAN_DOWN)
-				c->evacuate = true;
+			if (w->held_head || !smsr__journal_durable(w->r, rec))
+				hold(w, rec); /* in order behind what is held already */
+			else
+				queue_rec(w, rec);
 		}
 	}
 	return any;
@@ -304,6 +359,7 @@ static void sleep_until(struct smsr__worker *w, uint64_t deadline)
 static bool has_input(struct smsr__worker *w)
 {
 	return ck_ring_size(&w->ring) > 0 || ck_ring_size(&w->ctl) > 0 ||
+	       (w->held_head && smsr_router_durable_seq(w->r) != w->held_seen) ||
 	       atomic_load_explicit(&w->stop, memory_order_relaxed);
 }
 
@@ -356,6 +412,7 @@ static void shutdown_channels(struct smsr__worker *w)
 	w->now = smsr__now_ns();
 	take_chains(w);
 	take_ctls(w);
+	release_held(w, true); /* never sent: they end router_stopped below */
 	for (size_t i = 0; i < w->nchans; i++) {
 		struct smsr_chan *c = w->chans[i];
 
@@ -384,6 +441,7 @@ static void *worker_main(void *arg)
 
 		w->now = smsr__now_ns();
 		did = take_ctls(w) | take_chains(w);
+		did |= release_held(w, false);
 		if (did) { /* what was just taken may be younger than w->now */
 			w->now = smsr__now_ns();
 			w->last_input = w->now;

@@ -74,6 +74,9 @@ extern "C" {
 	  "the journal cannot write or sync: not accepted until an operator acts")                 \
 	X(SMSR_EJOURNALLOCKED, 1042, "journal_locked",                                             \
 	  "another process holds the journal directory")                                           \
+	X(SMSR_EUNKNOWNOUTCOME, 1043, "unknown_outcome",                                           \
+	  "a restart found it handed to a carrier with no answer: it may have been sent; "         \
+	  "not resent (its class is not resent)")                                                  \
 	X(SMSR_EFRAMETOOBIG, 1100, "frame_too_large",                                              \
 	  "frame is larger than the maximum frame size")                                           \
 	X(SMSR_EBADFRAME, 1101, "bad_frame", "frame header announces an empty frame")              \

@@ -67,6 +67,9 @@ struct smsr_result {
 	uint8_t segments; /* billable segments */
 	uint8_t pad;
 	int32_t channel; /* channel index it was queued on, -1 if none */
+	/* With a journal: durable once smsr_router_durable_seq() >= this
+	 * (router.h, "Durability"); 0 without one. */
+	uint64_t durable_seq;
 };
 
 enum smsr_event_type {

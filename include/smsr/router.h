@@ -34,6 +34,10 @@ extern "C" {
 struct smsr_router;
 
 typedef void smsr_event_cb(void *arg, const struct smsr_event *ev);
+/* The journal's durable position advanced to @seq (journal thread). */
+typedef void smsr_durable_cb(void *arg, uint64_t seq);
+/* One log line, without newline (the library never prints: the host does). */
+typedef void smsr_log_cb(void *arg, const char *line);
 
 struct smsr_router_opts {
 	smsr_event_cb *on_event; /* may be NULL: no events */
@@ -43,7 +47,62 @@ struct smsr_router_opts {
 	/* Extra channel drivers (borrowed; must outlive the router). "sim" is built in. */
 	const struct smsr_driver *const *drivers;
 	size_t ndrivers;
+	/*
+	 * The journal (see "Durability" below). @journal_dir (copied; it must
+	 * exist and be writable) turns it on; NULL leaves it off, as before:
+	 * accepted messages live in memory only.
+	 */
+	const char *journal_dir;
+	int journal_mode;	     /* enum smsr_journal_mode; DEFAULT: SYNC with a dir */
+	uint32_t journal_batch_ms;   /* BATCH: flush period, 0: 10 ms */
+	uint32_t journal_segment;    /* bytes per segment file, 0: 64 MiB */
+	smsr_durable_cb *on_durable; /* may be NULL; see smsr_router_durable_seq() */
+	smsr_log_cb *on_log;	     /* may be NULL: the journal's few log lines */
+	void *log_arg;		     /* passed to @on_durable and @on_log */
 };
+
+/*
+ * Durability. With a journal every accepted message is first written to it:
+ * its result carries a position, smsr_result.durable_seq, and the message
+ * is durable — it survives a crash and comes back at the next start with
+ * its id — once smsr_router_durable_seq() has reached that position. A host
+ * acknowledges its own client only then. @on_durable (on the journal's
+ * thread; never block in it) tells each time the position advances, many
+ * messages at once (group commit), so no thread needs to wait per message:
+ * keep the answers in order of durable_seq and release every one at or
+ * below the position it reports.
+ *  - SYNC: the position advances after the data is on disk (fdatasync).
+ *    Messages are not handed to a channel before they are durable.
+ *  - BATCH: flushed every journal_batch_ms; the position advances after
+ *    each flush, but messages are sent at once, and a host may acknowledge
+ *    before: what a crash loses is at most the last journal_batch_ms.
+ *  - OFF (and no journal): durable_seq is 0 and smsr_router_durable_seq()
+ *    UINT64_MAX: everything counts as durable at once.
+ * When the journal's disk is full a submit is refused with
+ * -SMSR_ESTORAGEFULL (retry later; it accepts again by itself when space
+ * returns); after a write or sync error with -SMSR_ESTORAGE, for good
+ * (nothing is acknowledged that was not made durable). The journal's
+ * directory holds a lock: a second router on it fails to create with
+ * -SMSR_EJOURNALLOCKED.
+ *
+ * At start the router replays the journal: every message that was not
+ * final comes back with its id. One never handed to a channel is queued
+ * again; one the carrier accepted waits for its receipt (matched by its
+ * carrier ids); one handed off with no answer recorded follows its class:
+ * resent when its class is in retry.resend_unanswered and it is still
+ * valid, else failed unknown_outcome (a duplicate promotion is a
+ * complaint); one whose validity ran out ends expired. Their events come
+ * again from ACCEPTED, on the starting thread and the workers.
+ */
+enum smsr_journal_mode {
+	SMSR_JOURNAL_DEFAULT = 0,
+	SMSR_JOURNAL_SYNC = 1,
+	SMSR_JOURNAL_BATCH = 2,
+	SMSR_JOURNAL_OFF = 3,
+};
+
+/* The journal's durable position; UINT64_MAX without a journal. Any thread. */
+SMSR_API uint64_t smsr_router_durable_seq(const struct smsr_router *r);
 
 /*
  * Create a router from @cfg (borrowed; NULL means the embedded default).
