@@ -22,13 +22,13 @@
 #include "journal_int.h"
 #include "smsr/errors.h"
 
-#define DEF_SEGMENT   (64u << 20)
-#define DEF_BUFFER    (1u << 20)
-#define DEF_NBUFFERS  4u
-#define DEF_BATCH_MS  10u
-#define DEF_SEGMENTS  16384u
-#define MIN_SEGMENT   (64u << 10)
-#define MIN_BUFFER    (4u << 10)
+#define DEF_SEGMENT  (64u << 20)
+#define DEF_BUFFER   (1u << 20)
+#define DEF_NBUFFERS 4u
+#define DEF_BATCH_MS 10u
+#define DEF_SEGMENTS 16384u
+#define MIN_SEGMENT  (64u << 10)
+#define MIN_BUFFER   (4u << 10)
 
 void smsr__jlog(const struct smsr__journal *j, const char *fmt, ...)
 {
@@ -167,8 +167,8 @@ int smsr__journal_open(const struct smsr__journal_opts *o, struct smsr__journal 
 		snprintf(err, errlen, "journal: invalid options");
 		goto err_free;
 	}
-	j->max_rec = j->o.buffer_size < SMSR__JOURNAL_MAX_REC ? j->o.buffer_size
-							      : SMSR__JOURNAL_MAX_REC;
+	j->max_rec =
+	    j->o.buffer_size < SMSR__JOURNAL_MAX_REC ? j->o.buffer_size : SMSR__JOURNAL_MAX_REC;
 	rc = init_sync(j);
 	if (rc < 0)
 		goto err_free;

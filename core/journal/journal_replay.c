@@ -166,8 +166,8 @@ static void quarantine(struct smsr__journal *j, uint64_t seq, const char *why, u
 }
 
 /* Walk @m, delivering records; returns where and why it stopped. */
-static const char *walk(struct smsr__journal *j, uint64_t seq, const struct seg_map *m,
-			bool tail, smsr__journal_replay_cb *cb, void *arg,
+static const char *walk(struct smsr__journal *j, uint64_t seq, const struct seg_map *m, bool tail,
+			smsr__journal_replay_cb *cb, void *arg,
 			struct smsr__journal_replay_stats *st, size_t *at, uint64_t *recs)
 {
 	struct smsr__jseg *slot = smsr__jseg_slot(j, seq);

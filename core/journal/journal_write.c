@@ -69,8 +69,7 @@ static void give_back(struct smsr__journal *j, struct smsr__jbuf *list)
  * fill): a few hundred nanoseconds, unless one was preempted. */
 static void wait_filled(const struct smsr__jbuf *b)
 {
-	for (unsigned n = 0; atomic_load_explicit(&b->filled, memory_order_acquire) != b->used;
-	     n++)
+	for (unsigned n = 0; atomic_load_explicit(&b->filled, memory_order_acquire) != b->used; n++)
 		if (n > 100)
 			sched_yield();
 }
@@ -91,8 +90,7 @@ static void leave_full(struct smsr__journal *j)
 	int full = SMSR__JSTATE_FULL;
 
 	if (atomic_compare_exchange_strong(&j->state, &full, SMSR__JSTATE_OK))
-		smsr__jlog(j, "journal: disk space is back in %s: appends accepted again",
-			   j->dir);
+		smsr__jlog(j, "journal: disk space is back in %s: appends accepted again", j->dir);
 }
 
 static void enter_failed(struct smsr__journal *j, int rc, int op, uint64_t seq)
