@@ -119,7 +119,8 @@ static int alloc_buffers(struct smsr__journal *j)
 	for (uint32_t i = 0; i < j->o.nbuffers; i++) {
 		struct smsr__jbuf *b = &j->bufs[i];
 
-		b->data = aligned_alloc(4096, j->o.buffer_size);
+		/* Page-aligned for the kernel's copy; the size rounded for aligned_alloc. */
+		b->data = aligned_alloc(4096, (j->o.buffer_size + 4095u) & ~4095u);
 		if (!b->data)
 			return -SMSR_ENOMEM;
 		b->cap = j->o.buffer_size;
