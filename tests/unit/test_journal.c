@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: the journal (core/journal/) keeps what is appended. Records
- * appended from one and from four threads come back from replay after a
- * close, every one, in per-thread order, with LSNs that only grow and a
+ * Description: the journal (core/journal/) keeps what is appended. Its
+ * CRC32C gives the standard check value. Records appended from one and
+ * from four threads come back from replay after a close, every one, in per-thread order, with LSNs that only grow and a
  * durable LSN that reaches the last; in sync mode the durable LSN moves only
  * after the batch's fdatasync (counted and held through the test seam);
  * batch mode flushes on its own; off mode needs no directory. Small
@@ -523,9 +523,28 @@ static void test_journal_missing_or_unwritable_dir_is_clear(void **state)
 	rm_dir(dir);
 }
 
+static void test_journal_crc32c_is_castagnoli(void **state)
+{
+	static const char check[] = "123456789";
+	char buf[300];
+
+	/* The standard check value, whole and in two parts, and at every
+	 * alignment and length the hardware path handles in pieces. */
+	assert_int_equal(smsr__crc32c(0, check, 9), 0xe3069283u);
+	assert_int_equal(smsr__crc32c(smsr__crc32c(0, check, 4), check + 4, 5), 0xe3069283u);
+	for (int i = 0; i < 300; i++)
+		buf[i] = (char)(i * 31 + 7);
+	for (int off = 0; off < 8; off++)
+		for (int n = 0; n < 280; n += 13)
+			assert_int_equal(smsr__crc32c(0, buf + off, (size_t)n),
+					 smsr__crc32c(smsr__crc32c(0, buf + off, (size_t)n / 3),
+						      buf + off + n / 3, (size_t)(n - n / 3)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_journal_crc32c_is_castagnoli),
 	    cmocka_unit_test(test_journal_one_thread_replays_every_record),
 	    cmocka_unit_test(test_journal_four_threads_keep_per_thread_order),
 	    cmocka_unit_test(test_journal_sync_durable_only_after_fdatasync),
