@@ -22,13 +22,13 @@
 #include "journal_int.h"
 #include "smsr/errors.h"
 
-#define DEF_SEGMENT   (64u << 20)
-#define DEF_BUFFER    (1u << 20)
-#define DEF_NBUFFERS  4u
-#define DEF_BATCH_MS  10u
-#define DEF_SEGMENTS  16384u
-#define MIN_SEGMENT   (64u << 10)
-#define MIN_BUFFER    (4u << 10)
+#define DEF_SEGMENT  (64u << 20)
+#define DEF_BUFFER   (1u << 20)
+#define DEF_NBUFFERS 4u
+#define DEF_BATCH_MS 10u
+#define DEF_SEGMENTS 16384u
+#define MIN_SEGMENT  (64u << 10)
+#define MIN_BUFFER   (4u << 10)
 
 void smsr__jlog(const struct smsr__journal *j, const char *fmt, ...)
 {
@@ -119,7 +119,8 @@ static int alloc_buffers(struct smsr__journal *j)
 	for (uint32_t i = 0; i < j->o.nbuffers; i++) {
 		struct smsr__jbuf *b = &j->bufs[i];
 
-		b->data = aligned_alloc(4096, j->o.buffer_size);
+		/* Page-aligned for the kernel's copy; the size rounded for aligned_alloc. */
+		b->data = aligned_alloc(4096, (j->o.buffer_size + 4095u) & ~4095u);
 		if (!b->data)
 			return -SMSR_ENOMEM;
 		b->cap = j->o.buffer_size;
@@ -167,8 +168,8 @@ int smsr__journal_open(const struct smsr__journal_opts *o, struct smsr__journal 
 		snprintf(err, errlen, "journal: invalid options");
 		goto err_free;
 	}
-	j->max_rec = j->o.buffer_size < SMSR__JOURNAL_MAX_REC ? j->o.buffer_size
-							      : SMSR__JOURNAL_MAX_REC;
+	j->max_rec =
+	    j->o.buffer_size < SMSR__JOURNAL_MAX_REC ? j->o.buffer_size : SMSR__JOURNAL_MAX_REC;
 	rc = init_sync(j);
 	if (rc < 0)
 		goto err_free;

@@ -103,10 +103,10 @@ enum smsr__journal_state {
 	SMSR__JSTATE_FAILED, /* write/fsync error: refusing appends for good */
 };
 
-#define SMSR__JOURNAL_SEG_HDR	64u
-#define SMSR__JOURNAL_REC_HDR	20u
-#define SMSR__JOURNAL_MAX_REC	(1u << 20) /* payload + header */
-#define SMSR__JOURNAL_LSN(s, o) ((uint64_t)(s) << 32 | (uint32_t)(o))
+#define SMSR__JOURNAL_SEG_HDR	 64u
+#define SMSR__JOURNAL_REC_HDR	 20u
+#define SMSR__JOURNAL_MAX_REC	 (1u << 20) /* payload + header */
+#define SMSR__JOURNAL_LSN(s, o)	 ((uint64_t)(s) << 32 | (uint32_t)(o))
 #define SMSR__JOURNAL_LSN_SEQ(l) ((l) >> 32)
 #define SMSR__JOURNAL_LSN_OFF(l) ((uint32_t)(l))
 
@@ -124,8 +124,8 @@ typedef void smsr__journal_replay_cb(void *arg, uint8_t type, uint64_t msg_id, c
 				     uint32_t len, uint64_t lsn);
 
 struct smsr__journal_opts {
-	const char *dir; /* borrowed for the call: copied */
-	int mode;	 /* enum smsr__journal_mode */
+	const char *dir;       /* borrowed for the call: copied */
+	int mode;	       /* enum smsr__journal_mode */
 	uint32_t segment_size; /* bytes, default 64 MiB; 64 KiB .. 4 GiB - 1 */
 	uint32_t batch_ms;     /* BATCH mode's flush period, default 10 */
 	uint32_t buffer_size;  /* bytes per in-memory buffer, default 1 MiB */
@@ -141,18 +141,18 @@ struct smsr__journal_opts {
 };
 
 struct smsr__journal_stats {
-	uint64_t records;	    /* appended since open */
-	uint64_t accepts;	    /* of which ACCEPT: messages */
-	uint64_t bytes_appended;    /* framed, padded */
-	uint64_t bytes_written;	    /* by completed writes */
-	uint64_t commits;	    /* write (+ sync) groups completed */
-	uint64_t bytes_on_disk;	    /* segment files, preallocated size */
-	uint64_t segments;	    /* segment files */
-	uint64_t live;		    /* messages not yet released */
-	uint64_t segments_deleted;  /* by compaction */
+	uint64_t records;	   /* appended since open */
+	uint64_t accepts;	   /* of which ACCEPT: messages */
+	uint64_t bytes_appended;   /* framed, padded */
+	uint64_t bytes_written;	   /* by completed writes */
+	uint64_t commits;	   /* write (+ sync) groups completed */
+	uint64_t bytes_on_disk;	   /* segment files, preallocated size */
+	uint64_t segments;	   /* segment files */
+	uint64_t live;		   /* messages not yet released */
+	uint64_t segments_deleted; /* by compaction */
 	uint64_t durable_lsn;
-	uint64_t busy;		    /* appends refused with -SMSR_EBUSY */
-	int state;		    /* enum smsr__journal_state */
+	uint64_t busy; /* appends refused with -SMSR_EBUSY */
+	int state;     /* enum smsr__journal_state */
 };
 
 struct smsr__journal_replay_stats {

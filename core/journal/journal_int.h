@@ -36,10 +36,10 @@ struct smsr__jbuf {
 };
 
 struct smsr__jseg {
-	_Atomic uint64_t seq;	  /* 0: empty slot */
-	_Atomic int64_t live;	  /* ACCEPT records not yet released */
+	_Atomic uint64_t seq;	   /* 0: empty slot */
+	_Atomic int64_t live;	   /* ACCEPT records not yet released */
 	_Atomic uint32_t last_off; /* offset of its last record written (writer) */
-	_Atomic uint8_t present;  /* the file exists */
+	_Atomic uint8_t present;   /* the file exists */
 };
 
 struct smsr__journal {
@@ -75,7 +75,7 @@ struct smsr__journal {
 	bool ring_ok;
 	int fd_cur, fd_next;
 	uint64_t seq_cur, seq_next;
-	uint64_t oldest;	 /* oldest segment that may still exist */
+	uint64_t oldest; /* oldest segment that may still exist */
 	uint64_t last_flush_ns;
 	_Atomic uint64_t bytes_written, commits, deleted, nsegments;
 	uint64_t next_try_ns; /* preallocating the next segment failed: not before */

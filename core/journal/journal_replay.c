@@ -64,11 +64,12 @@ static bool rest_is_zero(const struct seg_map *m, size_t off)
 }
 
 /*
- * Zero segment @seq from @off, the end of its last good record, to its end:
- * the torn batch is gone, so once later segments exist this one ends
- * cleanly (and never looks like damage before the tail).
+ * Zero segment @seq from @off, the end of its last good record, to its end
+ * (@nominal bytes, restored if the file was cut short): the torn batch is
+ * gone, so once later segments exist this one ends cleanly (and never looks
+ * like damage before the tail).
  */
-static void repair(struct smsr__journal *j, uint64_t seq, size_t off)
+static void repair(struct smsr__journal *j, uint64_t seq, size_t off, uint32_t nominal)
 {
 	static const char zeros[4096];
 	char name[32];
@@ -93,6 +94,9 @@ static void repair(struct smsr__journal *j, uint64_t seq, size_t off)
 				rc = -EIO;
 		}
 	}
+	/* A tail cut short gets its preallocated length back. */
+	if (rc == 0 && st.st_size < (off_t)nominal && fallocate(fd, 0, 0, (off_t)nominal) < 0)
+		rc = -errno;
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 out:
@@ -166,8 +170,8 @@ static void quarantine(struct smsr__journal *j, uint64_t seq, const char *why, u
 }
 
 /* Walk @m, delivering records; returns where and why it stopped. */
-static const char *walk(struct smsr__journal *j, uint64_t seq, const struct seg_map *m,
-			bool tail, smsr__journal_replay_cb *cb, void *arg,
+static const char *walk(struct smsr__journal *j, uint64_t seq, const struct seg_map *m, bool tail,
+			smsr__journal_replay_cb *cb, void *arg,
 			struct smsr__journal_replay_stats *st, size_t *at, uint64_t *recs)
 {
 	struct smsr__jseg *slot = smsr__jseg_slot(j, seq);
@@ -198,7 +202,7 @@ static const char *walk(struct smsr__journal *j, uint64_t seq, const struct seg_
 			return "bad record with valid ones after it";
 		if (r < 0 || !rest_is_zero(m, off)) {
 			st->torn_tail = 1;
-			repair(j, seq, off);
+			repair(j, seq, off, m->nominal);
 		}
 		return NULL;
 	}

@@ -50,8 +50,21 @@ static void wait_until(struct smsr__journal *j, uint64_t deadline_ns)
 	j->writer_idle = false;
 }
 
+/* Wait for the copies still going into @b (appenders between reserve and
+ * fill): a few hundred nanoseconds, unless one was preempted. */
+static void wait_filled(const struct smsr__jbuf *b)
+{
+	for (unsigned n = 0; atomic_load_explicit(&b->filled, memory_order_acquire) != b->used; n++)
+		if (n > 100)
+			sched_yield();
+}
+
+/* Return @list's buffers to the free list, once no appender still copies
+ * into them (dropped ones too: a late copy must not land in a reused one). */
 static void give_back(struct smsr__journal *j, struct smsr__jbuf *list)
 {
+	for (struct smsr__jbuf *b = list; b; b = b->next)
+		wait_filled(b);
 	pthread_mutex_lock(&j->mu);
 	while (list) {
 		struct smsr__jbuf *next = list->next;
@@ -63,16 +76,6 @@ static void give_back(struct smsr__journal *j, struct smsr__jbuf *list)
 		list = next;
 	}
 	pthread_mutex_unlock(&j->mu);
-}
-
-/* Wait for the copies still going into @b (appenders between reserve and
- * fill): a few hundred nanoseconds, unless one was preempted. */
-static void wait_filled(const struct smsr__jbuf *b)
-{
-	for (unsigned n = 0; atomic_load_explicit(&b->filled, memory_order_acquire) != b->used;
-	     n++)
-		if (n > 100)
-			sched_yield();
 }
 
 static void enter_full(struct smsr__journal *j, int rc, int op, uint64_t seq)
@@ -91,8 +94,7 @@ static void leave_full(struct smsr__journal *j)
 	int full = SMSR__JSTATE_FULL;
 
 	if (atomic_compare_exchange_strong(&j->state, &full, SMSR__JSTATE_OK))
-		smsr__jlog(j, "journal: disk space is back in %s: appends accepted again",
-			   j->dir);
+		smsr__jlog(j, "journal: disk space is back in %s: appends accepted again", j->dir);
 }
 
 static void enter_failed(struct smsr__journal *j, int rc, int op, uint64_t seq)
