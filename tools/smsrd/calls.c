@@ -103,6 +103,8 @@ static void call_submit(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	struct smsr_result *res;
 	Smsr__V1__SubmitResult *pr, **pp;
 	bool busy = false;
+	uint64_t need = 0;
+	size_t before;
 	int got;
 
 	if (n == 0 || n > s->o.max_batch) {
@@ -160,7 +162,15 @@ static void call_submit(struct srv *s, struct conn *c, Smsr__V1__Request *req)
 	resp.call_id = req->call_id;
 	resp.body_case = SMSR__V1__RESPONSE__BODY_SUBMIT;
 	resp.submit = &out;
+	before = c->out.len;
 	conn_reply(s, c, &resp);
+	/* Accepted means durable: with a journal (SYNC) the answer waits for
+	 * the group commit that holds every message of the batch. */
+	for (size_t i = 0; i < n; i++)
+		if (res[i].status == 0 && res[i].durable_seq > need)
+			need = res[i].durable_seq;
+	if (need && s->o.journal_mode != SMSR_JOURNAL_BATCH && need > smsr_router_durable_seq(s->r))
+		conn_hold(s, c, before, need);
 	if (busy) {
 		/* The router is full: stop reading this pusher for a moment. */
 		c->resume_ns = smsr_now_ns() + SMSRD_MS;

@@ -425,6 +425,8 @@ static void free_conn(struct srv *s, struct conn *c)
 {
 	sub_close_all(s, c, 0);
 	close(c->fd);
+	if (c->wait_seq)
+		s->held_conns--;
 	s->conns[c->idx] = NULL;
 	s->nconns--;
 	s->nconns_tcp -= !c->is_unix;
@@ -452,23 +454,66 @@ void conn_mark_dirty(struct srv *s, struct conn *c)
 	s->dirty = c;
 }
 
-static void start_send(struct srv *s, struct conn *c)
+void conn_hold(struct srv *s, struct conn *c, size_t before, uint64_t seq)
 {
-	struct io_uring_sqe *sqe;
+	if (!c->wait_seq) {
+		c->ready = before;
+		s->held_conns++;
+	}
+	if (seq > c->wait_seq)
+		c->wait_seq = seq; /* what came after waits with it: answers stay in order */
+}
+
+/* Bytes of @c's output that may go now: all, or those before a hold. */
+static size_t sendable(struct srv *s, struct conn *c)
+{
+	if (c->wait_seq && smsr_router_durable_seq(s->r) >= c->wait_seq) {
+		c->wait_seq = 0;
+		s->held_conns--;
+	}
+	return c->wait_seq ? c->ready : c->out.len;
+}
+
+/* Hand the first @n bytes of @c's output to the send buffer (empty now). */
+static void take_out(struct conn *c, size_t n)
+{
 	struct buf t;
 
-	if (c->send_busy || c->dead)
-		return;
-	if (c->wr_off >= c->wr.len) {
-		if (!c->out.len)
-			return;
+	if (n == c->out.len) {
 		t = c->wr;
 		c->wr = c->out;
 		c->out = t;
 		c->out.len = 0;
-		c->wr_off = 0;
 		c->wr_answers = c->out_answers;
 		c->out_answers = 0;
+	} else {
+		c->wr.len = 0;
+		if (buf_reserve(&c->wr, n))
+			return; /* out of memory: it stays for the next turn */
+		memcpy(c->wr.p, c->out.p, n);
+		c->wr.len = n;
+		memmove(c->out.p, c->out.p + n, c->out.len - n);
+		c->out.len -= n;
+		c->ready -= n;
+		c->wr_answers = 0; /* counted with out until all of it moves */
+	}
+	c->wr_off = 0;
+}
+
+static void start_send(struct srv *s, struct conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	if (c->send_busy || c->dead)
+		return;
+	if (c->wr_off >= c->wr.len) {
+		size_t n = sendable(s, c);
+
+		if (!n)
+			return;
+		take_out(c, n);
+		if (c->wr_off >= c->wr.len)
+			return;
 	}
 	sqe = get_sqe(s);
 	io_uring_prep_send(sqe, c->fd, c->wr.p + c->wr_off, c->wr.len - c->wr_off, MSG_NOSIGNAL);
@@ -876,6 +921,13 @@ int srv_run(struct srv *s)
 				c->resume_ns = 0;
 				conn_mark_dirty(s, c);
 			}
+		}
+		if (s->held_conns && smsr_router_durable_seq(s->r) != s->durable_seen) {
+			/* The journal made more durable: answers may go. */
+			s->durable_seen = smsr_router_durable_seq(s->r);
+			for (uint32_t i = 0; i < s->conns_cap; i++)
+				if (s->conns[i] && s->conns[i]->wait_seq)
+					conn_mark_dirty(s, s->conns[i]);
 		}
 		while (s->dirty) {
 			struct conn *c = s->dirty;

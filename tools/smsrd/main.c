@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,11 @@ static const char usage[] =
     "  --ready-file PATH      once listening, write tcp=, unix= and pid= lines there\n"
     "  --optout-file PATH     keep the opt-out list (MO STOP/TD replies) in this log\n"
     "                         and replay it at start (default: in memory only)\n"
+    "  --data-dir DIR         keep accepted messages in a journal in DIR/journal:\n"
+    "                         a submit is answered once durable, and what was not\n"
+    "                         final comes back at the next start (default: none)\n"
+    "  --journal-mode M       sync (default with a data dir), batch or off\n"
+    "  --journal-batch-ms N   batch mode: flush every N ms, 1..1000 (default 10)\n"
     "  --token T              a client token (repeatable); tokens turn auth on\n"
     "  --admin-token T        an admin token (repeatable)\n"
     "  --max-connections N    1..65536 (default 1024), Unix clients included\n"
@@ -179,11 +185,38 @@ static int cfg_tokens(config_setting_t *g, const char *key, char **list, unsigne
 	return 0;
 }
 
+static int journal_mode(struct smsrd_opts *o, const char *v, const char *where)
+{
+	if (!strcmp(v, "sync"))
+		o->journal_mode = SMSR_JOURNAL_SYNC;
+	else if (!strcmp(v, "batch"))
+		o->journal_mode = SMSR_JOURNAL_BATCH;
+	else if (!strcmp(v, "off"))
+		o->journal_mode = SMSR_JOURNAL_OFF;
+	else {
+		fprintf(stderr, "smsrd: %s: journal_mode: sync, batch or off, not \"%s\"\n", where,
+			v);
+		return -1;
+	}
+	return 0;
+}
+
+static int journal_batch(struct smsrd_opts *o, long long v, const char *where)
+{
+	if (v < 1 || v > 1000) {
+		fprintf(stderr, "smsrd: %s: journal_batch_ms: 1..1000\n", where);
+		return -1;
+	}
+	o->journal_batch_ms = (uint32_t)v;
+	return 0;
+}
+
 /* The daemon's own section, "smsrd { ... }", of the configuration file. */
 static int load_daemon_cfg(struct smsrd_opts *o, const char *path)
 {
-	static const char *const keys[] = {"listen_tcp",   "listen_unix", "tokens",
-					   "admin_tokens", "optout_file", NULL};
+	static const char *const keys[] = {"listen_tcp",   "listen_unix",      "tokens",
+					   "admin_tokens", "optout_file",      "data_dir",
+					   "journal_mode", "journal_batch_ms", NULL};
 	config_t cf;
 	config_setting_t *g;
 	const char *str;
@@ -218,6 +251,17 @@ static int load_daemon_cfg(struct smsrd_opts *o, const char *path)
 		snprintf(o->unix_path, sizeof(o->unix_path), "%s", str);
 	if (config_setting_lookup_string(g, "optout_file", &str))
 		snprintf(o->optout_file, sizeof(o->optout_file), "%s", str);
+	if (config_setting_lookup_string(g, "data_dir", &str))
+		snprintf(o->data_dir, sizeof(o->data_dir), "%s", str);
+	if (config_setting_lookup_string(g, "journal_mode", &str) && journal_mode(o, str, path))
+		goto out;
+	{
+		int ms;
+
+		if (config_setting_lookup_int(g, "journal_batch_ms", &ms) &&
+		    journal_batch(o, (long long)ms, path))
+			goto out;
+	}
 	if (cfg_tokens(g, "tokens", o->tokens, &o->ntokens) ||
 	    cfg_tokens(g, "admin_tokens", o->admin_tokens, &o->nadmin))
 		goto out;
@@ -268,7 +312,18 @@ static int parse_args(struct smsrd_opts *o, int argc, char **argv, const char **
 			snprintf(o->ready_file, sizeof(o->ready_file), "%s", v);
 		else if (!strcmp(a, "--optout-file"))
 			snprintf(o->optout_file, sizeof(o->optout_file), "%s", v);
-		else if (!strcmp(a, "--token")) {
+		else if (!strcmp(a, "--data-dir"))
+			snprintf(o->data_dir, sizeof(o->data_dir), "%s", v);
+		else if (!strcmp(a, "--journal-mode")) {
+			if (journal_mode(o, v, "--journal-mode"))
+				return -1;
+		} else if (!strcmp(a, "--journal-batch-ms")) {
+			char *end;
+			long long ms = strtoll(v, &end, 10);
+
+			if (*end || journal_batch(o, ms, "--journal-batch-ms"))
+				return -1;
+		} else if (!strcmp(a, "--token")) {
 			if (add_token(o->tokens, &o->ntokens, v))
 				return -1;
 		} else if (!strcmp(a, "--admin-token")) {
@@ -339,12 +394,59 @@ static int reserve_memory(struct srv *s)
 	return 0;
 }
 
+static void on_durable(void *arg, uint64_t seq)
+{
+	struct srv *s = arg;
+	uint64_t one = 1;
+
+	(void)seq;
+	if (s->held_conns) /* answers wait: wake the loop */
+		(void)!write(s->event_fd, &one, sizeof(one));
+}
+
+static void on_log(void *arg, const char *line)
+{
+	fprintf(stderr, "smsrd: %s\n", line);
+}
+
+/* DIR/journal for the router, DIR made to exist first. 0, or -1 said. */
+static int journal_path(const struct smsrd_opts *o, char *out, size_t cap)
+{
+	struct stat st;
+
+	if (stat(o->data_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "smsrd: data dir %s: %s\n", o->data_dir,
+			errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	if ((size_t)snprintf(out, cap, "%s/journal", o->data_dir) >= cap) {
+		fprintf(stderr, "smsrd: data dir %s: path too long\n", o->data_dir);
+		return -1;
+	}
+	if (mkdir(out, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "smsrd: %s: %s\n", out, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int make_router(struct srv *s, const char *cfg_path)
 {
 	struct smsr_config *cfg = NULL;
 	struct smsr_router_opts ro = {.on_event = hub_event, .arg = s->hub};
-	char err[512];
+	char err[512], jdir[300];
 	int rc;
+
+	if (s->o.data_dir[0]) {
+		if (journal_path(&s->o, jdir, sizeof(jdir)) < 0)
+			return -1;
+		ro.journal_dir = jdir;
+		ro.journal_mode = s->o.journal_mode;
+		ro.journal_batch_ms = s->o.journal_batch_ms;
+		ro.on_durable = on_durable;
+		ro.on_log = on_log;
+		ro.log_arg = s;
+	}
 
 	if (cfg_path) {
 		if (smsr_config_create(&cfg) ||
@@ -356,14 +458,18 @@ static int make_router(struct srv *s, const char *cfg_path)
 	}
 	rc = smsr_router_create(&s->r, cfg, &ro);
 	smsr_config_destroy(cfg);
-	if (rc == 0)
-		rc = smsr_router_start(s->r);
 	if (rc) {
 		fprintf(stderr, "smsrd: router: %s\n", smsr_strerror(rc));
 		return -1;
 	}
+	/* Before the start: what the journal brings back is messages, not smsrd. */
 	if (reserve_memory(s) < 0)
 		return -1;
+	rc = smsr_router_start(s->r);
+	if (rc) {
+		fprintf(stderr, "smsrd: router: %s\n", smsr_strerror(rc));
+		return -1;
+	}
 	s->cfg_path = cfg_path;
 	srv_refresh_channels(s);
 	return 0;

@@ -56,6 +56,9 @@ struct smsrd_opts {
 	uint32_t idle_timeout_s;   /* no call, no subscription: closed after; 0 never */
 	uint32_t input_budget_mb;  /* unframed input held, all connections together */
 	char optout_file[256];	   /* "" : the opt-out list lives in memory only */
+	char data_dir[256];	   /* "" : no journal; else DIR/journal (main.c) */
+	int journal_mode;	   /* enum smsr_journal_mode */
+	uint32_t journal_batch_ms; /* BATCH: flush period */
 	bool quiet;
 };
 
@@ -118,6 +121,10 @@ struct conn {
 	struct sub *subs;
 	struct conn *next_dirty; /* has output or subscription work */
 	bool dirty;
+	/* Accept -> record -> ack: the bytes of @out past @ready wait until the
+	 * journal's durable position reaches @wait_seq (0: nothing waits). */
+	size_t ready;
+	uint64_t wait_seq;
 };
 
 /* --- the server ---------------------------------------------------------- */
@@ -144,6 +151,8 @@ struct srv {
 	int64_t wall_offset_ns; /* realtime - monotonic, at start */
 	bool stopping;
 	unsigned nsubs_total;
+	unsigned held_conns;		    /* connections with answers waiting for the journal */
+	uint64_t durable_seen;		    /* the durable position they were last released at */
 	char chan_names[SRV_CHANS_MAX][32]; /* by channel index */
 	int nchans;
 	const char *cfg_path; /* NULL: the embedded default */
@@ -180,6 +189,9 @@ void conn_input(struct srv *s, struct conn *c, const uint8_t *data, size_t len);
 void conn_process(struct srv *s, struct conn *c);
 void conn_in_release(struct srv *s, struct conn *c);
 int conn_reply(struct srv *s, struct conn *c, Smsr__V1__Response *resp);
+/* The answer just added after @before bytes of @c's output goes out only
+ * once the journal's durable position reaches @seq (loop.c). */
+void conn_hold(struct srv *s, struct conn *c, size_t before, uint64_t seq);
 int conn_reply_error(struct srv *s, struct conn *c, uint64_t call_id, int code, const char *msg);
 
 /* calls.c */
