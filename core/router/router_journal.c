@@ -167,6 +167,7 @@ int smsr__journal_setup(struct smsr_router *r, const struct smsr_router_opts *o)
 	jo.mode = mode == SMSR_JOURNAL_BATCH ? SMSR__JOURNAL_BATCH : SMSR__JOURNAL_SYNC;
 	jo.batch_ms = o->journal_batch_ms;
 	jo.segment_size = o->journal_segment;
+	jo.archive = o->journal_keep; /* deletion waits for an archive that never says so */
 	jo.on_durable = on_durable;
 	jo.log = on_log;
 	jo.arg = r;

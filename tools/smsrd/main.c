@@ -33,6 +33,7 @@ static const char usage[] =
     "                         final comes back at the next start (default: none)\n"
     "  --journal-mode M       sync (default with a data dir), batch or off\n"
     "  --journal-batch-ms N   batch mode: flush every N ms, 1..1000 (default 10)\n"
+    "  --journal-keep         never delete journal segments (forensics, tests)\n"
     "  --token T              a client token (repeatable); tokens turn auth on\n"
     "  --admin-token T        an admin token (repeatable)\n"
     "  --max-connections N    1..65536 (default 1024), Unix clients included\n"
@@ -293,6 +294,9 @@ static int parse_args(struct smsrd_opts *o, int argc, char **argv, const char **
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o->quiet = true;
 			continue;
+		} else if (!strcmp(a, "--journal-keep")) {
+			o->journal_keep = true;
+			continue;
 		}
 		if (!has) {
 			fprintf(stderr, "smsrd: %s: missing value or unknown option\n%s", a, usage);
@@ -443,6 +447,7 @@ static int make_router(struct srv *s, const char *cfg_path)
 		ro.journal_dir = jdir;
 		ro.journal_mode = s->o.journal_mode;
 		ro.journal_batch_ms = s->o.journal_batch_ms;
+		ro.journal_keep = s->o.journal_keep;
 		ro.on_durable = on_durable;
 		ro.on_log = on_log;
 		ro.log_arg = s;

@@ -59,6 +59,7 @@ struct smsrd_opts {
 	char data_dir[256];	   /* "" : no journal; else DIR/journal (main.c) */
 	int journal_mode;	   /* enum smsr_journal_mode */
 	uint32_t journal_batch_ms; /* BATCH: flush period */
+	bool journal_keep;	   /* never delete journal segments (tests, forensics) */
 	bool quiet;
 };
 
