@@ -56,6 +56,7 @@ struct smsr_router_opts {
 	int journal_mode;	     /* enum smsr_journal_mode; DEFAULT: SYNC with a dir */
 	uint32_t journal_batch_ms;   /* BATCH: flush period, 0: 10 ms */
 	uint32_t journal_segment;    /* bytes per segment file, 0: 64 MiB */
+	bool journal_keep;	     /* never delete segments (forensics, tests) */
 	smsr_durable_cb *on_durable; /* may be NULL; see smsr_router_durable_seq() */
 	smsr_log_cb *on_log;	     /* may be NULL: the journal's few log lines */
 	void *log_arg;		     /* passed to @on_durable and @on_log */
