@@ -4,7 +4,7 @@
 public API only.
 
 core/ has one folder per module, in layers (lowest first):
-base <- msg <- cfg <- classify <- policy <- route <- chan <- router.
+base <- msg <- cfg <- classify <- policy <- route <- chan <- journal <- router.
 A file may include headers of its own module and of modules below it,
 never above. Public headers (include/smsr/) include only other public
 headers (client.h also the generated protocol, which it speaks). Programs in tools/ include no header of core/ (tools/train/ alone
@@ -16,7 +16,7 @@ import os
 import re
 import sys
 
-LAYERS = ["base", "msg", "cfg", "classify", "policy", "route", "chan", "router"]
+LAYERS = ["base", "msg", "cfg", "classify", "policy", "route", "chan", "journal", "router"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
