@@ -43,16 +43,14 @@ static const char schema_sql[] =
     "  carrier INTEGER NOT NULL,\n"
     "  segments INTEGER NOT NULL,\n"
     "  accepted_ns INTEGER NOT NULL,\n"
-    "  last_ns INTEGER NOT NULL,\n"
-    "  last_type INTEGER NOT NULL,\n"
     "  final_type INTEGER,\n"
     "  final_reason INTEGER,\n"
     "  final_op INTEGER,\n"
     "  final_ns INTEGER,\n"
-    "  events INTEGER NOT NULL);\n"
+    "  done_ns INTEGER NOT NULL);\n"
     "CREATE INDEX msg_recipient ON msg(recipient, accepted_ns);\n"
     "CREATE INDEX msg_ref ON msg(client_ref) WHERE client_ref IS NOT NULL;\n"
-    "CREATE INDEX msg_last ON msg(last_ns);\n"
+    "CREATE INDEX msg_done ON msg(done_ns);\n"
     "CREATE TABLE event(\n"
     "  id INTEGER NOT NULL,\n"
     "  ts_ns INTEGER NOT NULL,\n"
@@ -78,12 +76,11 @@ static const char schema_sql[] =
     "CREATE VIEW messages AS SELECT m.id, m.recipient, m.client_ref, m.tags,\n"
     "  k.name AS class, cr.name AS carrier, m.segments,\n"
     "  strftime('%Y-%m-%d %H:%M:%f', m.accepted_ns / 1e9, 'unixepoch') AS accepted_utc,\n"
-    "  lt.name AS state, ft.name AS final, r.name AS reason, m.final_op AS op_code,\n"
+    "  ft.name AS final, r.name AS reason, m.final_op AS op_code,\n"
     "  strftime('%Y-%m-%d %H:%M:%f', m.final_ns / 1e9, 'unixepoch') AS final_utc,\n"
-    "  m.events, m.accepted_ns, m.last_ns\n"
+    "  m.accepted_ns, m.final_ns\n"
     "  FROM msg m LEFT JOIN class k ON k.cls = m.cls\n"
     "  LEFT JOIN carrier cr ON cr.carrier = m.carrier\n"
-    "  LEFT JOIN event_type lt ON lt.type = m.last_type\n"
     "  LEFT JOIN event_type ft ON ft.type = m.final_type\n"
     "  LEFT JOIN reason r ON r.code = m.final_reason;\n";
 
@@ -92,27 +89,29 @@ static const char ins_event_sql[] =
     " carrier_msgid) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 /*
- * Only the columns an event can change are in the SET list: SQLite
- * rewrites an index when one of its columns is assigned, and the recipient
- * and reference indexes should be written once per message, not per event.
- * Order within a message is (time, type), as in the history.
+ * A message's row is written twice at most: inserted with its first event
+ * (recipient, reference, class: they never change) and updated by its
+ * final event. Its latest state is read from `event` when asked for; an
+ * update per event would rewrite the row and an index for every event.
+ * done_ns is where retention looks: the final time once final, else the
+ * accepted time, never later than the message's last event.
  */
-static const char upsert_msg_sql[] =
-    "INSERT INTO msg(id, recipient, client_ref, tags, cls, carrier, segments, accepted_ns,"
-    " last_ns, last_type, final_type, final_reason, final_op, final_ns, events)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1)"
-    " ON CONFLICT(id) DO UPDATE SET"
-    " last_type = CASE WHEN (excluded.last_ns, excluded.last_type) > (last_ns, last_type)"
-    "  THEN excluded.last_type ELSE last_type END,"
-    " last_ns = max(last_ns, excluded.last_ns),"
-    " final_type = coalesce(excluded.final_type, final_type),"
-    " final_reason = coalesce(excluded.final_reason, final_reason),"
-    " final_op = coalesce(excluded.final_op, final_op),"
-    " final_ns = coalesce(excluded.final_ns, final_ns),"
-    " events = events + 1";
+static const char ins_msg_sql[] =
+    "INSERT OR IGNORE INTO msg(id, recipient, client_ref, tags, cls, carrier, segments,"
+    " accepted_ns, done_ns) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)";
+static const char fin_msg_sql[] =
+    "UPDATE msg SET final_type = ?2, final_reason = ?3, final_op = ?4, final_ns = ?5,"
+    " done_ns = ?5 WHERE id = ?1 AND (final_ns IS NULL OR (final_ns, final_type) <= (?5, ?2))";
 
-/* The oldest first, in msg_last's order, so both statements pick the same set. */
-#define EXPIRED_IDS "SELECT id FROM msg WHERE last_ns < ?1 ORDER BY last_ns, id LIMIT ?2"
+/*
+ * The oldest candidates first, in msg_done's order, so both statements
+ * pick the same set; a message whose latest event is recent (one still
+ * being retried long after it was accepted) is skipped.
+ */
+#define EXPIRED_IDS                                                             \
+	"SELECT id FROM msg m WHERE done_ns < ?1 AND"                           \
+	" coalesce((SELECT max(ts_ns) FROM event e WHERE e.id = m.id), 0) < ?1" \
+	" ORDER BY done_ns, id LIMIT ?2"
 
 int smsr__archive_errcode(sqlite3 *db, int rc)
 {
@@ -312,7 +311,8 @@ static int prepare_writer(struct smsr__archive *a)
 	    {&a->commit, "COMMIT"},
 	    {&a->rollback, "ROLLBACK"},
 	    {&a->ins_event, ins_event_sql},
-	    {&a->upsert_msg, upsert_msg_sql},
+	    {&a->ins_msg, ins_msg_sql},
+	    {&a->fin_msg, fin_msg_sql},
 	    {&a->chan_get, "SELECT cid FROM chan WHERE name = ?1"},
 	    {&a->chan_ins, "INSERT OR IGNORE INTO chan(name) VALUES(?1)"},
 	    {&a->exp_events, "DELETE FROM event WHERE id IN (" EXPIRED_IDS ")"},
@@ -331,8 +331,8 @@ static int prepare_writer(struct smsr__archive *a)
 
 static void finalize_writer(struct smsr__archive *a)
 {
-	sqlite3_stmt *st[] = {a->begin,	   a->commit,	a->rollback,   a->ins_event, a->upsert_msg,
-			      a->chan_get, a->chan_ins, a->exp_events, a->exp_msgs};
+	sqlite3_stmt *st[] = {a->begin,	  a->commit,   a->rollback, a->ins_event,  a->ins_msg,
+			      a->fin_msg, a->chan_get, a->chan_ins, a->exp_events, a->exp_msgs};
 
 	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
 		sqlite3_finalize(st[i]);
@@ -394,7 +394,8 @@ int smsr__archive_open(const char *path, const struct smsr__archive_opts *o,
 		goto err_nomem;
 	opts_fill(&a->o, o);
 	a->readers = calloc(a->o.readers, sizeof(*a->readers));
-	if (!a->readers)
+	a->seen = calloc((size_t)1 << ARCHIVE_SEEN_BITS, sizeof(*a->seen));
+	if (!a->readers || !a->seen)
 		goto err_nomem;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
@@ -415,6 +416,10 @@ err_close:
 	return rc;
 err_nomem:
 	say(err, errlen, "archive %s: out of memory", path);
+	if (a) {
+		free(a->readers);
+		free(a->seen);
+	}
 	free(a);
 	return -SMSR_ENOMEM;
 }
@@ -430,6 +435,7 @@ void smsr__archive_close(struct smsr__archive *a)
 	sqlite3_close(a->db);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
+	free(a->seen);
 	free(a->readers);
 	free(a);
 }
@@ -477,10 +483,20 @@ static int is_final(uint8_t type)
 	return (SMSR_EV_FINAL | SMSR_EV_MASK(SMSR_EV_REJECTED)) & SMSR_EV_MASK(type);
 }
 
-static int upsert_msg(struct smsr__archive *a, const struct smsr__archive_row *r)
+/* Has @id's row been written in this archive's recent past? */
+static uint64_t *seen_slot(struct smsr__archive *a, uint64_t id)
 {
-	sqlite3_stmt *s = a->upsert_msg;
+	return &a->seen[(id * 0x9e3779b97f4a7c15ull) >> (64 - ARCHIVE_SEEN_BITS)];
+}
 
+static int write_msg(struct smsr__archive *a, const struct smsr__archive_row *r)
+{
+	uint64_t *seen = seen_slot(a, r->id);
+	sqlite3_stmt *s = a->ins_msg;
+	int rc;
+
+	if (*seen == r->id)
+		return 0;
 	sqlite3_bind_int64(s, 1, (int64_t)r->id);
 	bind_text(s, 2, r->recipient);
 	bind_text(s, 3, r->client_ref);
@@ -489,17 +505,21 @@ static int upsert_msg(struct smsr__archive *a, const struct smsr__archive_row *r
 	sqlite3_bind_int(s, 6, r->carrier);
 	sqlite3_bind_int64(s, 7, r->segments);
 	sqlite3_bind_int64(s, 8, (int64_t)(r->accepted_ns ? r->accepted_ns : r->ts_ns));
-	sqlite3_bind_int64(s, 9, (int64_t)r->ts_ns);
-	sqlite3_bind_int(s, 10, r->type);
-	if (is_final(r->type)) {
-		sqlite3_bind_int(s, 11, r->type);
-		sqlite3_bind_int64(s, 12, -(int64_t)r->reason);
-		sqlite3_bind_int(s, 13, r->op_code);
-		sqlite3_bind_int64(s, 14, (int64_t)r->ts_ns);
-	} else {
-		for (int i = 11; i <= 14; i++)
-			sqlite3_bind_null(s, i);
-	}
+	rc = run(a->db, s);
+	if (!rc)
+		*seen = r->id;
+	return rc;
+}
+
+static int final_msg(struct smsr__archive *a, const struct smsr__archive_row *r)
+{
+	sqlite3_stmt *s = a->fin_msg;
+
+	sqlite3_bind_int64(s, 1, (int64_t)r->id);
+	sqlite3_bind_int(s, 2, r->type);
+	sqlite3_bind_int64(s, 3, -(int64_t)r->reason);
+	sqlite3_bind_int(s, 4, r->op_code);
+	sqlite3_bind_int64(s, 5, (int64_t)r->ts_ns);
 	return run(a->db, s);
 }
 
@@ -530,13 +550,15 @@ static int add_one(struct smsr__archive *a, const struct smsr__archive_row *r)
 	rc = run(a->db, s);
 	if (rc || !sqlite3_changes(a->db))
 		return rc;
-	rc = upsert_msg(a, r);
+	rc = write_msg(a, r);
+	if (!rc && is_final(r->type))
+		rc = final_msg(a, r);
 	return rc ? rc : 1;
 }
 
 static int row_valid(const struct smsr__archive_row *r)
 {
-	if (r->type >= SMSR_EV_COUNT || r->type == SMSR_EV_CHANNEL)
+	if (!r->id || r->type >= SMSR_EV_COUNT || r->type == SMSR_EV_CHANNEL)
 		return 0;
 	if (r->ts_ns > INT64_MAX || r->accepted_ns > INT64_MAX)
 		return 0;
@@ -568,8 +590,9 @@ int smsr__archive_add(struct smsr__archive *a, const struct smsr__archive_row *r
 
 err_rollback:
 	run(a->db, a->rollback);
-	/* Channel ids cached in this transaction are gone with it. */
+	/* Channel ids and message rows written in this transaction are gone with it. */
 	a->nchans = 0;
+	memset(a->seen, 0, sizeof(a->seen[0]) << ARCHIVE_SEEN_BITS);
 	return rc;
 }
 
@@ -600,6 +623,8 @@ int smsr__archive_expire(struct smsr__archive *a, uint64_t now_unix_ns)
 		goto err_rollback;
 	n = sqlite3_changes(a->db);
 	rc = run(a->db, a->commit);
+	if (!rc && n)
+		memset(a->seen, 0, sizeof(a->seen[0]) << ARCHIVE_SEEN_BITS);
 	if (rc)
 		goto err_rollback;
 	return n;

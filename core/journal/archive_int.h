@@ -13,8 +13,9 @@
 
 #include "archive.h"
 
-#define ARCHIVE_QKINDS	4 /* history, by_ref, by_recipient, by_channel */
-#define ARCHIVE_CHANMAP 64
+#define ARCHIVE_QKINDS	  4 /* history, by_ref, by_recipient, by_channel */
+#define ARCHIVE_CHANMAP	  64
+#define ARCHIVE_SEEN_BITS 14 /* ids whose msg row is known written: 16,384 slots */
 
 struct archive_reader {
 	sqlite3 *db;
@@ -32,10 +33,16 @@ struct smsr__archive {
 	/* the writer */
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback;
-	sqlite3_stmt *ins_event, *upsert_msg, *chan_get, *chan_ins;
+	sqlite3_stmt *ins_event, *ins_msg, *fin_msg, *chan_get, *chan_ins;
 	sqlite3_stmt *exp_events, *exp_msgs;
 	struct archive_chan chans[ARCHIVE_CHANMAP]; /* name -> cid, recently used */
 	unsigned nchans, chan_next;
+	/*
+	 * Direct-mapped: a slot holding an id means that message's row exists
+	 * (written in a committed batch or this one), so its next events skip
+	 * the insert. Cleared on rollback and whenever expire deletes.
+	 */
+	uint64_t *seen;
 	/* the readers */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;

@@ -32,10 +32,16 @@ enum {
 	" e.carrier_msgid, m.accepted_ns, m.cls, m.carrier, m.segments, m.client_ref,"     \
 	" m.recipient, m.tags FROM event e LEFT JOIN chan c ON c.cid = e.chan"             \
 	" LEFT JOIN msg m ON m.id = e.id "
-#define MSG_COLS                                                                            \
-	"SELECT m.id, m.accepted_ns, m.last_ns, m.final_ns, m.cls, m.carrier, m.last_type," \
-	" m.final_type, m.final_reason, m.final_op, m.segments, m.events, m.recipient,"     \
-	" m.client_ref, m.tags FROM msg m "
+/* The latest state, and the count, come from the message's events. */
+#define MSG_COLS                                                                        \
+	"SELECT m.id, m.accepted_ns,"                                                   \
+	" (SELECT max(ts_ns) FROM event x WHERE x.id = m.id), m.final_ns, m.cls,"       \
+	" m.carrier,"                                                                   \
+	" (SELECT type FROM event x WHERE x.id = m.id ORDER BY ts_ns DESC, type DESC"   \
+	"  LIMIT 1),"                                                                   \
+	" m.final_type, m.final_reason, m.final_op, m.segments,"                        \
+	" (SELECT count(*) FROM event x WHERE x.id = m.id), m.recipient, m.client_ref," \
+	" m.tags FROM msg m "
 
 /*
  * Parameters: ?1 what is looked for, ?2..?4 the key to continue after,
