@@ -263,16 +263,23 @@ err_rollback:
 }
 
 /*
- * synchronous=NORMAL in WAL mode syncs at checkpoints, not at each commit:
- * a power loss may take the last commits (about a second of history), never
- * corrupt the file. That is enough because the journal, not the archive,
- * makes an accepted message durable, and the journal re-feeds whatever the
- * archive lost (adding is idempotent). FULL would cost an fsync per batch.
+ * synchronous=NORMAL: in WAL mode SQLite then syncs at checkpoints, not at
+ * each commit. A crash of the process loses nothing; a power loss may take
+ * the commits since the last checkpoint that the kernel had not yet written
+ * back (under load checkpoints come about every second; at a trickle, the
+ * kernel's writeback delay), and never corrupts the file. That is enough:
+ * the journal, not the archive, makes an accepted message durable, and the
+ * journal re-feeds what the archive lost (adding is idempotent). FULL would
+ * cost an fsync per batch.
+ *
+ * wal_autocheckpoint 10,000 pages (40 MB of WAL) instead of 1,000: a
+ * checkpoint costs two fsyncs and rewrites hot index pages; checkpointing
+ * a tenth as often took the bench from 145 K to 167 K rows/s.
  */
 static int configure(sqlite3 *db, const struct smsr__archive_opts *o, const char *path, char *err,
 		     size_t errlen)
 {
-	char sql[96];
+	char sql[192];
 	sqlite3_stmt *s;
 	int rc, wal;
 
@@ -293,7 +300,7 @@ static int configure(sqlite3 *db, const struct smsr__archive_opts *o, const char
 	}
 	snprintf(sql, sizeof(sql),
 		 "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -%u;"
-		 " PRAGMA journal_size_limit = %d",
+		 " PRAGMA journal_size_limit = %d; PRAGMA wal_autocheckpoint = 10000",
 		 o->cache_kib, 64 << 20);
 	rc = exec(db, sql);
 	if (rc)
