@@ -76,6 +76,8 @@ static const char schema_sql[] =
     "CREATE VIEW messages AS SELECT m.id, m.recipient, m.client_ref, m.tags,\n"
     "  k.name AS class, cr.name AS carrier, m.segments,\n"
     "  strftime('%Y-%m-%d %H:%M:%f', m.accepted_ns / 1e9, 'unixepoch') AS accepted_utc,\n"
+    "  (SELECT t.name FROM event x JOIN event_type t ON t.type = x.type\n"
+    "   WHERE x.id = m.id ORDER BY x.ts_ns DESC, x.type DESC LIMIT 1) AS state,\n"
     "  ft.name AS final, r.name AS reason, m.final_op AS op_code,\n"
     "  strftime('%Y-%m-%d %H:%M:%f', m.final_ns / 1e9, 'unixepoch') AS final_utc,\n"
     "  m.accepted_ns, m.final_ns\n"

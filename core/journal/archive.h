@@ -7,12 +7,13 @@
  * Design. The archive is fed off the hot path: a single writer thread
  * collects events into batches (1,000-10,000 rows) and hands each batch to
  * smsr__archive_add(), which writes it in one transaction with prepared
- * statements. Each row lands twice: once in `event` (the history, clustered
- * by message id) and once as an upsert of the message's summary in `msg`
- * (recipient, reference, class, accepted time, latest state, final state).
- * The same writer thread calls smsr__archive_expire() now and then; it
- * deletes expired messages in bounded chunks so no call holds the write
- * lock for long.
+ * statements. Each row lands in `event` (the history, clustered by message
+ * id); a message's row in `msg` (recipient, reference, class, accepted
+ * time) is written with its first event and updated by its final one, and
+ * its latest state is read from its events when asked for, so an event
+ * costs one insert, not an insert and an update. The same writer thread calls
+ * smsr__archive_expire() now and then; it deletes expired messages in bounded chunks so no call
+ * holds the write lock for long.
  *
  * Queries run on their own connections (a small mutex-guarded pool), in
  * WAL mode, so a query never blocks the writer and the writer never blocks
@@ -21,8 +22,9 @@
  * reader sees all of a batch or none of it.
  *
  * The archive is not what makes an accepted message durable: the journal
- * is. The archive runs with synchronous=NORMAL and may lose its last
- * commits (about a second) on power loss; the journal re-feeds them.
+ * is. The archive runs with synchronous=NORMAL and may lose the commits
+ * since its last checkpoint on power loss (about a second under load); the
+ * journal re-feeds them.
  * Adding is idempotent for that reason: an event is keyed by (message id,
  * time, type) and a row already present is skipped, summary included.
  *
@@ -136,8 +138,8 @@ void smsr__archive_close(struct smsr__archive *a);
  * Archive @n rows (borrowed) in one transaction: each row's event, and its
  * message's summary. Rows already present (same id, time and type) are
  * skipped. Returns the number of new rows, or a negative error after which
- * nothing of the batch is stored (-SMSR_EINVAL for a CHANNEL event or a
- * too long channel name, -SMSR_EBUSY when another process holds the lock
+ * nothing of the batch is stored (-SMSR_EINVAL for a CHANNEL event, id 0
+ * or a too long channel name, -SMSR_EBUSY when another process holds the lock
  * past the busy timeout, -ENOSPC, -EIO ...). Writer thread; blocks on I/O.
  */
 int smsr__archive_add(struct smsr__archive *a, const struct smsr__archive_row *rows, size_t n);
@@ -145,8 +147,9 @@ int smsr__archive_add(struct smsr__archive *a, const struct smsr__archive_row *r
 /*
  * Delete up to the chunk size of messages (events and summary) whose last
  * event is older than the retention at @now_unix_ns, oldest first, in one
- * transaction. Returns how many were deleted (call again while it equals
- * the chunk) or a negative error. Writer thread.
+ * transaction. (A message still being retried long after its acceptance is
+ * passed over until its events stop; each call reads past such messages.) Returns how many were
+ * deleted (call again while it equals the chunk) or a negative error. Writer thread.
  */
 int smsr__archive_expire(struct smsr__archive *a, uint64_t now_unix_ns);
 
