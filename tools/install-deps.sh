@@ -8,8 +8,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 pkgs=(build-essential cmake pkg-config
       liburing-dev libck-dev libjemalloc-dev libprotobuf-c-dev protobuf-c-compiler
-      libcmocka-dev libconfig-dev protobuf-compiler python3-protobuf libsmpp34-dev
-      clang libclang-rt-14-dev)
+      libcmocka-dev libconfig-dev libsqlite3-dev sqlite3 protobuf-compiler python3-protobuf
+      libsmpp34-dev clang libclang-rt-14-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
