@@ -119,6 +119,12 @@ typedef void smsr__journal_log_cb(void *arg, const char *line);
  * smsr__journal_op); 0 lets it run, a -errno fakes that result instead.
  * Unit tests only; NULL in production. */
 typedef int smsr__journal_inject_cb(void *arg, int op);
+/* Written and durable: the bytes of one commit (@n parts of @iov, whole
+ * records as framed above), ending at @last_lsn. On the writer thread,
+ * before on_durable; copy what you keep. For an archive fed off the hot
+ * path (opts.archive: deletion then waits for smsr__journal_set_archived). */
+struct iovec;
+typedef void smsr__journal_tap_cb(void *arg, const struct iovec *iov, int n, uint64_t last_lsn);
 /* Replay: one valid record. @payload is lent for the call only. */
 typedef void smsr__journal_replay_cb(void *arg, uint8_t type, uint64_t msg_id, const void *payload,
 				     uint32_t len, uint64_t lsn);
@@ -134,6 +140,7 @@ struct smsr__journal_opts {
 	bool dsync;	       /* RWF_DSYNC writes instead of write + linked fdatasync */
 	bool archive;	       /* deletion waits for smsr__journal_set_archived() */
 	smsr__journal_durable_cb *on_durable;
+	smsr__journal_tap_cb *tap; /* may be NULL */
 	smsr__journal_log_cb *log;
 	void *arg; /* for on_durable and log */
 	smsr__journal_inject_cb *inject;

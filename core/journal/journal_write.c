@@ -266,6 +266,8 @@ static int write_run(struct smsr__journal *j, uint64_t seq, uint32_t off, const 
 	atomic_fetch_add(&j->bytes_written, len);
 	atomic_fetch_add(&j->commits, 1);
 	atomic_store_explicit(&j->durable, last_lsn, memory_order_release);
+	if (j->o.tap)
+		j->o.tap(j->o.arg, iov, n, last_lsn);
 	if (j->o.on_durable)
 		j->o.on_durable(j->o.arg, last_lsn);
 	return 0;

@@ -227,6 +227,8 @@ int smsr_router_start(struct smsr_router *r)
 	}
 	if (r->journal && (ret = smsr__journal_start(r->journal)) < 0)
 		goto err_open;
+	if (r->archiver && (ret = smsr__archiver_start(r)) < 0)
+		goto err_open;
 	atomic_store(&r->running, 1);
 	for (unsigned i = 0; i < r->nworkers; i++) {
 		ret = smsr__worker_start(&r->workers[i]);
@@ -278,6 +280,7 @@ void smsr_router_destroy(struct smsr_router *r)
 	close_all(r);
 	/* After the workers: their final records are the last to go in. */
 	smsr__journal_close(r->journal);
+	smsr__archiver_close(r); /* after the journal: its last commits are in */
 	smsr__journal_recover_free(r);
 	smsr__snap_free(atomic_load(&r->snap));
 	for (unsigned i = 0; i < r->nworkers; i++)

@@ -296,6 +296,7 @@ struct smsr_router {
 	smsr_log_cb *on_log;
 	void *log_arg;
 	struct smsr__revive_set *revive; /* replayed at create, sent again at start */
+	struct smsr__archiver *archiver; /* the history archive, fed from the journal */
 
 	/*
 	 * The memory budget (router_submit.c). Submitters charge record bytes
@@ -431,6 +432,20 @@ uint64_t smsr__retry_run(struct smsr__worker *w);
 void smsr__retry_fail_all(struct smsr__worker *w, int unsent, int sent);
 /* Queue @rec (already admitted on channel @to) there, on whichever worker. */
 void smsr__requeue(struct smsr__worker *w, struct smsr__rec *rec, int to);
+
+/* The history archive (router_archive.c). */
+struct iovec;
+struct smsr__archiver;
+int smsr__archiver_open(struct smsr_router *r, const char *path, uint64_t retention_ns, char *err,
+			size_t errlen);
+int smsr__archiver_start(struct smsr_router *r);
+void smsr__archiver_close(struct smsr_router *r);
+void smsr__archiver_tap(struct smsr__archiver *ar, const struct iovec *iov, int n,
+			uint64_t last_lsn);
+void smsr__archiver_feed(struct smsr__archiver *ar, uint8_t type, uint64_t id, const void *p,
+			 uint32_t len);
+void smsr__archiver_flush(struct smsr__archiver *ar);
+struct smsr__archive *smsr__archiver_db(const struct smsr_router *r);
 
 /* The journal (router_journal.c, router_recover.c). */
 int smsr__journal_setup(struct smsr_router *r, const struct smsr_router_opts *o);

@@ -103,6 +103,7 @@ void smsr__journal_event(struct smsr_router *r, enum smsr_event_type type,
 	if (jt == SMSR__JREC_SUBMITTED && ids)
 		il = strnlen(ids, 511);
 	memset(s, 0, sizeof(*s));
+	s->ts_unix_ns = wall_ns();
 	s->reason = reason;
 	s->op_code = op_code;
 	s->type = (uint8_t)type;
@@ -144,6 +145,14 @@ static void on_durable(void *arg, uint64_t lsn)
 		r->on_durable(r->log_arg, lsn);
 }
 
+static void on_tap(void *arg, const struct iovec *iov, int n, uint64_t last_lsn)
+{
+	struct smsr_router *r = arg;
+
+	if (r->archiver)
+		smsr__archiver_tap(r->archiver, iov, n, last_lsn);
+}
+
 static void on_log(void *arg, const char *line)
 {
 	struct smsr_router *r = arg;
@@ -170,6 +179,18 @@ int smsr__journal_setup(struct smsr_router *r, const struct smsr_router_opts *o)
 	jo.archive = o->journal_keep; /* deletion waits for an archive that never says so */
 	jo.on_durable = on_durable;
 	jo.log = on_log;
+	if (o->archive_path) {
+		ret = smsr__archiver_open(r, o->archive_path,
+					  (uint64_t)o->archive_retention_s * 1000000000ull, err,
+					  sizeof(err));
+		if (ret < 0) {
+			snprintf(line, sizeof(line), "archive %s: %s", o->archive_path, err);
+			on_log(r, line);
+			return ret;
+		}
+		jo.tap = on_tap;
+		jo.archive = true; /* segments go once the archive has their history */
+	}
 	jo.arg = r;
 	r->journal_hold = jo.mode == SMSR__JOURNAL_SYNC;
 	ret = smsr__journal_open(&jo, &r->journal, err, sizeof(err));

@@ -25,6 +25,7 @@ struct smsr__jaccept {
 /* QUEUED, HANDOFF, SUBMITTED, FINAL: then the channel's name, then
  * (SUBMITTED) the carrier ids joined with ','. */
 struct smsr__jstate {
+	uint64_t ts_unix_ns; /* when it happened */
 	int32_t reason, op_code;
 	uint8_t type, attempt, name_len, pad;
 };

@@ -192,6 +192,8 @@ static void on_record(void *arg, uint8_t type, uint64_t id, const void *payload,
 	struct rv_ent *e;
 
 	s->records++;
+	if (r->archiver) /* re-feed what the archive may not have taken */
+		smsr__archiver_feed(r->archiver, type, id, payload, len);
 	if (type == SMSR__JREC_ACCEPT) {
 		on_accept(r, s, id, payload, len, lsn);
 		return;
@@ -219,6 +221,8 @@ int smsr__journal_recover_load(struct smsr_router *r)
 			r->on_log(r->log_arg, line);
 		return ret < 0 ? ret : -SMSR_ENOMEM;
 	}
+	if (r->archiver)
+		smsr__archiver_flush(r->archiver);
 	for (size_t k = 0; k < r->revive->n; k++)
 		live += !r->revive->v[k].final;
 	snprintf(line, sizeof(line),
@@ -303,7 +307,7 @@ static void drop(struct smsr_router *r, const struct rv_ent *e, int why)
 {
 	char line[160];
 	uint64_t lsn;
-	struct smsr__jstate st = {.reason = why, .type = SMSR_EV_FAILED};
+	struct smsr__jstate st = {.ts_unix_ns = wall_ns(), .reason = why, .type = SMSR_EV_FAILED};
 
 	(void)smsr__journal_append(r->journal, SMSR__JREC_FINAL, e->id, &st, sizeof(st), &lsn);
 	smsr__journal_release(r->journal, e->accept_lsn);

@@ -53,10 +53,18 @@ struct smsr_router_opts {
 	 * accepted messages live in memory only.
 	 */
 	const char *journal_dir;
-	int journal_mode;	     /* enum smsr_journal_mode; DEFAULT: SYNC with a dir */
-	uint32_t journal_batch_ms;   /* BATCH: flush period, 0: 10 ms */
-	uint32_t journal_segment;    /* bytes per segment file, 0: 64 MiB */
-	bool journal_keep;	     /* never delete segments (forensics, tests) */
+	int journal_mode;	   /* enum smsr_journal_mode; DEFAULT: SYNC with a dir */
+	uint32_t journal_batch_ms; /* BATCH: flush period, 0: 10 ms */
+	uint32_t journal_segment;  /* bytes per segment file, 0: 64 MiB */
+	bool journal_keep;	   /* never delete segments (forensics, tests) */
+	/*
+	 * The history archive (needs the journal): every message's status
+	 * history in an SQLite file at @archive_path (created; schema in
+	 * docs/archive.md), kept @archive_retention_s after its last event
+	 * (0: 7 days). Queried with smsr_router_history*().
+	 */
+	const char *archive_path;
+	uint32_t archive_retention_s;
 	smsr_durable_cb *on_durable; /* may be NULL; see smsr_router_durable_seq() */
 	smsr_log_cb *on_log;	     /* may be NULL: the journal's few log lines */
 	void *log_arg;		     /* passed to @on_durable and @on_log */
@@ -101,6 +109,65 @@ enum smsr_journal_mode {
 	SMSR_JOURNAL_BATCH = 2,
 	SMSR_JOURNAL_OFF = 3,
 };
+
+/*
+ * History: the archive's record of messages (router opts archive_path),
+ * kept across restarts for the retention. One message's events; the
+ * messages with a client reference; those to a number, or the events of a
+ * channel, in a time range [@t0, @t1) of Unix nanoseconds. Results go to
+ * the callback one by one, lent for the call (a non-zero return stops the
+ * page); @page (in: limit, order; out: more, and the cursor) is passed
+ * again unchanged for the next page. Returns the rows of this page, or
+ * -SMSR_ESTATE without an archive, -SMSR_EINVAL. Any thread; blocks on
+ * SQLite (milliseconds). What the archive shows lags the router by its
+ * batches (about a commit of the journal).
+ */
+struct smsr_history_event {
+	uint64_t id;
+	uint64_t ts_unix_ns;
+	uint8_t type; /* enum smsr_event_type */
+	uint8_t cls, carrier, attempt;
+	int32_t reason, op_code;
+	uint32_t segments;
+	const char *channel, *carrier_msgid;	   /* may be NULL */
+	const char *recipient, *client_ref, *tags; /* ACCEPTED only; may be NULL */
+};
+
+struct smsr_history_msg {
+	uint64_t id;
+	uint64_t accepted_unix_ns, last_unix_ns, final_unix_ns; /* final 0: not final */
+	uint8_t cls, carrier;
+	uint8_t last_type;  /* its latest event */
+	uint8_t final_type; /* DELIVERED, FAILED, EXPIRED, or 0xff: not final */
+	int32_t final_reason, final_op_code;
+	uint32_t segments, events;
+	const char *recipient, *client_ref, *tags;
+};
+
+struct smsr_history_page {
+	uint32_t limit;	      /* in: rows per page, 0: 100, at most 10,000 */
+	uint8_t newest_first; /* in */
+	uint8_t more;	      /* out: more rows after this page */
+	uint8_t started;      /* the cursor: zero the struct for the first page */
+	uint8_t pad;
+	int64_t key[3];
+};
+
+typedef int smsr_history_event_cb(void *arg, const struct smsr_history_event *ev);
+typedef int smsr_history_msg_cb(void *arg, const struct smsr_history_msg *m);
+
+SMSR_API int smsr_router_history(struct smsr_router *r, uint64_t id, struct smsr_history_page *page,
+				 smsr_history_event_cb *cb, void *arg);
+SMSR_API int smsr_router_history_by_ref(struct smsr_router *r, const char *client_ref,
+					struct smsr_history_page *page, smsr_history_msg_cb *cb,
+					void *arg);
+SMSR_API int smsr_router_history_by_recipient(struct smsr_router *r, const char *number,
+					      uint64_t t0, uint64_t t1,
+					      struct smsr_history_page *page,
+					      smsr_history_msg_cb *cb, void *arg);
+SMSR_API int smsr_router_history_by_channel(struct smsr_router *r, const char *channel, uint64_t t0,
+					    uint64_t t1, struct smsr_history_page *page,
+					    smsr_history_event_cb *cb, void *arg);
 
 /* The journal's durable position; UINT64_MAX without a journal. Any thread. */
 SMSR_API uint64_t smsr_router_durable_seq(const struct smsr_router *r);

@@ -243,11 +243,121 @@ static void test_journal_directory_is_locked(void **state)
 	rm_dir(dir);
 }
 
+struct hist {
+	unsigned n;
+	uint8_t types[32];
+	char chan[32], msgid[64];
+};
+
+static int on_hist_event(void *arg, const struct smsr_history_event *ev)
+{
+	struct hist *h = arg;
+
+	if (h->n < 32)
+		h->types[h->n] = ev->type;
+	h->n++;
+	if (ev->channel)
+		snprintf(h->chan, sizeof(h->chan), "%s", ev->channel);
+	if (ev->carrier_msgid)
+		snprintf(h->msgid, sizeof(h->msgid), "%s", ev->carrier_msgid);
+	return 0;
+}
+
+static int on_hist_msg(void *arg, const struct smsr_history_msg *m)
+{
+	unsigned *n = arg;
+
+	(*n)++;
+	return 0;
+}
+
+/* A message's history, by id, once its final event is archived (bounded). */
+static struct hist history_of(struct smsr_router *r, uint64_t id)
+{
+	struct hist h;
+
+	for (int i = 0; i < 300; i++) {
+		struct smsr_history_page pg = {0};
+
+		memset(&h, 0, sizeof(h));
+		assert_true(smsr_router_history(r, id, &pg, on_hist_event, &h) >= 0);
+		if (h.n &&
+		    (h.types[h.n - 1] == SMSR_EV_DELIVERED || h.types[h.n - 1] == SMSR_EV_FAILED))
+			break;
+		sleep_ms(10);
+	}
+	return h;
+}
+
+/* The history archive: a message's events by id, messages by client
+ * reference and by number in a time range, a channel's events; and all of
+ * it still there after a restart. */
+static void test_journal_history_survives_restart(void **state)
+{
+	char dir[] = "/tmp/smsr-jh-XXXXXX", db[64];
+	struct durable_seen d = {0};
+	struct evlog log;
+	struct smsr_config *cfg;
+	struct smsr_router_opts o = {.on_event = evlog_cb, .arg = &log, .log_arg = &d};
+	struct smsr_router *r;
+	struct smsr_result res;
+	struct smsr_msg m = {.recipient = "13812345678",
+			     .text = "Your parcel is out",
+			     .text_len = 18,
+			     .client_ref = "order-77"};
+	struct smsr_history_page pg = {0};
+	struct hist h;
+	unsigned nmsg = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/history.db", dir);
+	o.journal_dir = dir;
+	o.archive_path = db;
+	for (int round = 0; round < 2; round++) {
+		evlog_init(&log);
+		cfg = test_config(cfg_fast);
+		assert_int_equal(smsr_router_create(&r, cfg, &o), 0);
+		smsr_config_destroy(cfg);
+		assert_int_equal(smsr_router_start(r), 0);
+		if (round == 0) {
+			assert_int_equal(smsr_router_submit(r, &m, &res), 0);
+			assert_true(evlog_wait_finals(&log, 1, 5000));
+		}
+		h = history_of(r, res.id);
+		/* accepted, handed off, submitted (carrier id), delivered */
+		assert_int_equal(h.n, 4);
+		assert_int_equal(h.types[0], SMSR_EV_ACCEPTED);
+		assert_int_equal(h.types[1], SMSR_EV_HANDOFF);
+		assert_int_equal(h.types[2], SMSR_EV_SUBMITTED);
+		assert_int_equal(h.types[3], SMSR_EV_DELIVERED);
+		assert_string_equal(h.chan, "B");
+		assert_true(strlen(h.msgid) > 0);
+		nmsg = 0;
+		memset(&pg, 0, sizeof(pg));
+		assert_int_equal(smsr_router_history_by_ref(r, "order-77", &pg, on_hist_msg, &nmsg),
+				 1);
+		assert_int_equal(nmsg, 1);
+		nmsg = 0;
+		memset(&pg, 0, sizeof(pg));
+		assert_int_equal(smsr_router_history_by_recipient(
+				     r, "+8613812345678", 0, UINT64_MAX, &pg, on_hist_msg, &nmsg),
+				 1);
+		memset(&h, 0, sizeof(h));
+		memset(&pg, 0, sizeof(pg));
+		assert_true(smsr_router_history_by_channel(r, "B", 0, UINT64_MAX, &pg,
+							   on_hist_event, &h) >= 3);
+		smsr_router_destroy(r);
+		evlog_fini(&log);
+	}
+	rm_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_journal_brings_back_what_a_crash_left),
 	    cmocka_unit_test(test_journal_directory_is_locked),
+	    cmocka_unit_test(test_journal_history_survives_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
