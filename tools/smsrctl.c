@@ -42,6 +42,7 @@ static int cmd_help(int argc, char **argv);
 static int cmd_ping(int argc, char **argv);
 static int cmd_submit(int argc, char **argv);
 static int cmd_status(int argc, char **argv);
+static int cmd_history(int argc, char **argv);
 static int cmd_watch(int argc, char **argv);
 static int cmd_channels(int argc, char **argv);
 static int cmd_stats(int argc, char **argv);
@@ -58,6 +59,11 @@ static const struct command commands[] = {
      cmd_submit},
     {"status", "ID | --ref REF [--limit N]", "status history of a message (or by client ref)",
      cmd_status},
+    {"history", "ID | --ref REF | --to NUMBER | --channel NAME [--since T] [--until T]",
+     "the archive's record (smsrd with --data-dir), across restarts: a message's\n"
+     "\tevents, the messages with a client ref or to a number, a channel's events;\n"
+     "\tT: Unix seconds or AGE like 90m, 24h, 7d; --limit N (default 100) --newest",
+     cmd_history},
     {"watch", "[filters]",
      "print events as they happen until Ctrl-C; filters: --class C --channel NAME\n"
      "\t(both repeatable) --ref-prefix P --final; --count N: stop after N",
@@ -245,7 +251,7 @@ static void say_error(const Smsr__V1__Error *e)
  */
 static Smsr__V1__Response *call(Smsr__V1__Request *req, int want, struct smsr_client **keep)
 {
-	struct smsr_client *c;
+	struct smsr_client *c = NULL;
 	Smsr__V1__Response *r = NULL;
 	int rc = connect_or_say(&c);
 
@@ -431,6 +437,106 @@ static int cmd_status(int argc, char **argv)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- history */
+
+/* Unix seconds, or an age ("90m", "24h", "7d") before now, as Unix ns. */
+static int parse_when(const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	unsigned long long mult = *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 0;
+
+	if (end == v || (*end && (!mult || end[1])))
+		return -1;
+	if (mult) {
+		unsigned long long now = (unsigned long long)time(NULL);
+
+		n = n * mult > now ? 0 : now - n * mult;
+	}
+	*out = (uint64_t)n * 1000000000ull;
+	return 0;
+}
+
+static void print_hmsg(const Smsr__V1__HistoryMessage *m)
+{
+	time_t t = (time_t)(m->accepted_unix_ns / 1000000000ull);
+	char when[32];
+
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+	printf("%llu  %s  %s  %s  ref=%s  events=%u  %s%s%s\n", (unsigned long long)m->id, when,
+	       m->recipient, smsr_class_name((enum smsr_class)m->cls), m->client_ref, m->events,
+	       m->final ? smsr_event_name((enum smsr_event_type)m->final_type)
+			: smsr_event_name((enum smsr_event_type)m->last_type),
+	       m->final && m->final_reason[0] ? " " : "", m->final ? m->final_reason : "");
+}
+
+static int history_args(int argc, char **argv, Smsr__V1__HistoryRequest *h, uint64_t *limit)
+{
+	const char *v;
+	int bad = 0;
+
+	for (int i = 1; i < argc && !bad; i++) {
+		if ((v = opt(argc, argv, &i, "--ref", &bad)))
+			h->key_case = SMSR__V1__HISTORY_REQUEST__KEY_CLIENT_REF,
+			h->client_ref = argv[i];
+		else if ((v = opt(argc, argv, &i, "--to", &bad)))
+			h->key_case = SMSR__V1__HISTORY_REQUEST__KEY_RECIPIENT,
+			h->recipient = argv[i];
+		else if ((v = opt(argc, argv, &i, "--channel", &bad)))
+			h->key_case = SMSR__V1__HISTORY_REQUEST__KEY_CHANNEL, h->channel = argv[i];
+		else if ((v = opt(argc, argv, &i, "--since", &bad)))
+			bad = parse_when(v, &h->from_unix_ns);
+		else if ((v = opt(argc, argv, &i, "--until", &bad)))
+			bad = parse_when(v, &h->to_unix_ns);
+		else if ((v = opt(argc, argv, &i, "--limit", &bad)))
+			bad = parse_u64(v, limit) < 0 || *limit == 0;
+		else if (!bad && !strcmp(argv[i], "--newest"))
+			h->newest_first = 1;
+		else if (!bad && h->key_case == SMSR__V1__HISTORY_REQUEST__KEY__NOT_SET &&
+			 parse_u64(argv[i], &h->id) == 0 && h->id)
+			h->key_case = SMSR__V1__HISTORY_REQUEST__KEY_ID;
+		else
+			bad = 1;
+	}
+	return bad || h->key_case == SMSR__V1__HISTORY_REQUEST__KEY__NOT_SET ? -1 : 0;
+}
+
+static int cmd_history(int argc, char **argv)
+{
+	Smsr__V1__Request req = SMSR__V1__REQUEST__INIT;
+	Smsr__V1__HistoryRequest h;
+	Smsr__V1__Response *r;
+	uint8_t cursor[64];
+	uint64_t limit = 100, shown = 0;
+
+	smsr__v1__history_request__init(&h);
+	if (history_args(argc, argv, &h, &limit) < 0)
+		return usage_err("history", "usage: history ID | --ref REF | --to NUMBER | "
+					    "--channel NAME [--since T] [--until T] [--limit N] "
+					    "[--newest]");
+	req.body_case = SMSR__V1__REQUEST__BODY_HISTORY;
+	req.history = &h;
+	do {
+		h.limit = (uint32_t)(limit - shown < 1000 ? limit - shown : 1000);
+		r = call(&req, SMSR__V1__RESPONSE__BODY_HISTORY, NULL);
+		if (!r)
+			return 1;
+		if (gopt.json)
+			json_line(&r->history->base);
+		for (size_t i = 0; !gopt.json && i < r->history->n_events; i++)
+			smsr_client_print_event(stdout, r->history->events[i]);
+		for (size_t i = 0; !gopt.json && i < r->history->n_messages; i++)
+			print_hmsg(r->history->messages[i]);
+		shown += r->history->n_events + r->history->n_messages;
+		h.cursor.len =
+		    r->history->next_cursor.len < sizeof(cursor) ? r->history->next_cursor.len : 0;
+		memcpy(cursor, r->history->next_cursor.data, h.cursor.len);
+		h.cursor.data = cursor;
+		smsr_client_free(r);
+	} while (h.cursor.len && shown < limit);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- watch */
 
 static volatile sig_atomic_t stop_watch;
@@ -505,7 +611,7 @@ static int cmd_watch(int argc, char **argv)
 	Smsr__V1__Request req = SMSR__V1__REQUEST__INIT;
 	Smsr__V1__SubscribeRequest s;
 	struct sigaction sa = {.sa_handler = on_sigint};
-	struct smsr_client *c;
+	struct smsr_client *c = NULL;
 	Smsr__V1__Response *r;
 	const char *v;
 	uint64_t count = 0;

@@ -355,6 +355,9 @@ void srv_call(struct srv *s, struct conn *c, const uint8_t *payload, size_t len)
 	case SMSR__V1__REQUEST__BODY_RELOAD:
 		srv_call_reload(s, c, req);
 		break;
+	case SMSR__V1__REQUEST__BODY_HISTORY:
+		srv_call_history(s, c, req);
+		break;
 	default:
 		conn_reply_error(s, c, req->call_id, SMSR_EUNKNOWNCALL,
 				 "the request has no body, or one this server does not know");

@@ -34,6 +34,9 @@ static const char usage[] =
     "  --journal-mode M       sync (default with a data dir), batch or off\n"
     "  --journal-batch-ms N   batch mode: flush every N ms, 1..1000 (default 10)\n"
     "  --journal-keep         never delete journal segments (forensics, tests)\n"
+    "  --history-days N       with a data dir: keep each message's history in\n"
+    "                         DIR/history.db for N days after its last event,\n"
+    "                         1..3650 (default 7); the history call, smsrctl history\n"
     "  --token T              a client token (repeatable); tokens turn auth on\n"
     "  --admin-token T        an admin token (repeatable)\n"
     "  --max-connections N    1..65536 (default 1024), Unix clients included\n"
@@ -321,6 +324,15 @@ static int parse_args(struct smsrd_opts *o, int argc, char **argv, const char **
 		else if (!strcmp(a, "--journal-mode")) {
 			if (journal_mode(o, v, "--journal-mode"))
 				return -1;
+		} else if (!strcmp(a, "--history-days")) {
+			char *end;
+			long long d = strtoll(v, &end, 10);
+
+			if (*end || d < 1 || d > 3650) {
+				fprintf(stderr, "smsrd: --history-days: 1..3650\n");
+				return -1;
+			}
+			o->history_days = (uint32_t)d;
 		} else if (!strcmp(a, "--journal-batch-ms")) {
 			char *end;
 			long long ms = strtoll(v, &end, 10);
@@ -438,7 +450,7 @@ static int make_router(struct srv *s, const char *cfg_path)
 {
 	struct smsr_config *cfg = NULL;
 	struct smsr_router_opts ro = {.on_event = hub_event, .arg = s->hub};
-	char err[512], jdir[300];
+	char err[512], jdir[300], hist[300];
 	int rc;
 
 	if (s->o.data_dir[0]) {
@@ -448,6 +460,9 @@ static int make_router(struct srv *s, const char *cfg_path)
 		ro.journal_mode = s->o.journal_mode;
 		ro.journal_batch_ms = s->o.journal_batch_ms;
 		ro.journal_keep = s->o.journal_keep;
+		snprintf(hist, sizeof(hist), "%s/history.db", s->o.data_dir);
+		ro.archive_path = hist;
+		ro.archive_retention_s = (s->o.history_days ? s->o.history_days : 7) * 86400u;
 		ro.on_durable = on_durable;
 		ro.on_log = on_log;
 		ro.log_arg = s;

@@ -60,6 +60,7 @@ struct smsrd_opts {
 	int journal_mode;	   /* enum smsr_journal_mode */
 	uint32_t journal_batch_ms; /* BATCH: flush period */
 	bool journal_keep;	   /* never delete journal segments (tests, forensics) */
+	uint32_t history_days;	   /* the archive's retention (DIR/history.db) */
 	bool quiet;
 };
 
@@ -169,6 +170,7 @@ struct srv {
 
 /* admin.c */
 void srv_call_reload(struct srv *s, struct conn *c, Smsr__V1__Request *req);
+void srv_call_history(struct srv *s, struct conn *c, Smsr__V1__Request *req);
 /* Re-read the configuration file (SIGHUP); logs the outcome. */
 void srv_reload_file(struct srv *s);
 
