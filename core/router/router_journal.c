@@ -69,8 +69,12 @@ int smsr__journal_accept(struct smsr_router *r, struct smsr__rec *rec, uint64_t 
 void smsr__journal_event(struct smsr_router *r, enum smsr_event_type type,
 			 const struct smsr__rec *rec, int reason, int op_code, const char *ids)
 {
-	char buf[sizeof(struct smsr__jstate) + 32 + 512];
-	struct smsr__jstate *s = (struct smsr__jstate *)buf;
+	union {
+		struct smsr__jstate st;
+		char b[sizeof(struct smsr__jstate) + 32 + 512];
+	} u;
+	char *buf = u.b;
+	struct smsr__jstate *s = &u.st;
 	const char *name;
 	size_t nl, il = 0;
 	uint8_t jt;

@@ -149,12 +149,13 @@ static void on_accept(struct smsr_router *r, struct smsr__revive_set *s, uint64_
 static void on_state(struct smsr_router *r, struct rv_ent *e, uint8_t type, const void *payload,
 		     uint32_t len)
 {
-	const struct smsr__jstate *st = payload;
+	struct smsr__jstate stv, *st = &stv; /* payloads are only 4-aligned */
 	const char *name = (const char *)payload + sizeof(*st);
 	size_t nl;
 
 	if (len < sizeof(*st) || e->final)
 		return;
+	memcpy(st, payload, sizeof(*st));
 	nl = st->name_len < len - sizeof(*st) ? st->name_len : len - sizeof(*st);
 	if (nl > SMSR__NAME_MAX)
 		nl = SMSR__NAME_MAX;
