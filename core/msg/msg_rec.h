@@ -31,6 +31,7 @@ struct smsr__rec {
 	uint64_t deadline_ns; /* in flight: submit or report timeout; retry: when due */
 	uint64_t tag;	      /* the host's, set at its ACCEPTED event */
 	uint64_t jlsn;	      /* its ACCEPT record in the journal, 0 none */
+	uint64_t jhand;	      /* a HANDOFF recorded ahead of the send, 0 none */
 	uint32_t validity_ms; /* from acceptance: see smsr__rec_expires() */
 	uint32_t alloc_size;  /* bytes of this allocation: its size class */
 	uint32_t text_len;

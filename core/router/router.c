@@ -151,7 +151,8 @@ int smsr_router_create(struct smsr_router **out, const struct smsr_config *cfg,
 	}
 	if ((ret = smsr__cfg_copy(&r->cfg, cfg)) < 0 || (ret = smsr__arena_init(&r->arena)) < 0 ||
 	    (ret = smsr__optout_init(&r->optout)) < 0 || (ret = setup_drivers(r, opts)) < 0 ||
-	    (ret = setup_channels(r)) < 0 || (ret = setup_workers(r, opts ? opts->workers : 0)) < 0 ||
+	    (ret = setup_channels(r)) < 0 ||
+	    (ret = setup_workers(r, opts ? opts->workers : 0)) < 0 ||
 	    (ret = smsr__journal_setup(r, opts)) < 0)
 		goto err_router;
 	if (r->nchans == 0 || r->cfg.nroutes == 0) {
@@ -279,8 +280,12 @@ void smsr_router_destroy(struct smsr_router *r)
 	smsr_router_stop(r);
 	close_all(r);
 	/* After the workers: their final records are the last to go in. */
+	/* The journal's last commits reach the archiver, which takes them in
+	 * (telling the journal) before the journal goes. */
+	if (r->journal)
+		smsr__journal_stop(r->journal);
+	smsr__archiver_close(r);
 	smsr__journal_close(r->journal);
-	smsr__archiver_close(r); /* after the journal: its last commits are in */
 	smsr__journal_recover_free(r);
 	smsr__snap_free(atomic_load(&r->snap));
 	for (unsigned i = 0; i < r->nworkers; i++)

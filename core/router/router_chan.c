@@ -130,12 +130,87 @@ static void finish_expired(struct smsr__worker *w, struct smsr_chan *c, struct s
 }
 
 /* Hand @rec to the driver. False if the driver did not take it. */
+/*
+ * SYNC journal, a class that is never sent twice (not resent after an
+ * unknown outcome): the message may reach the carrier only once its HANDOFF
+ * record is on disk, or a crash right after the send would bring it back
+ * as never sent, and it would go out again. So it waits here, out of its
+ * lane with its window slot, until the record is durable; many messages
+ * wait for one commit together (smsr__chan_flush_staged).
+ */
+static bool stage(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec)
+{
+	struct smsr_router *r = w->r;
+
+	if (!r->journal_hold || (r->cfg.resend_classes & SMSR__CLASS_BIT(rec->cls)))
+		return false;
+	if (!rec->jhand)
+		rec->jhand = smsr__journal_handoff(r, rec, c);
+	if (!rec->jhand || rec->jhand <= smsr_router_durable_seq(r))
+		return false;
+	rec->next = NULL;
+	if (c->staged_tail)
+		c->staged_tail->next = rec;
+	else
+		c->staged_head = rec;
+	c->staged_tail = rec;
+	w->nstaged++;
+	atomic_store_explicit(&w->held, true, memory_order_relaxed);
+	return true;
+}
+
+static bool send_one(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec);
+
+bool smsr__chan_flush_staged(struct smsr__worker *w, struct smsr_chan *c)
+{
+	uint64_t durable = smsr_router_durable_seq(w->r);
+	bool any = false;
+
+	while (c->staged_head && c->staged_head->jhand <= durable) {
+		struct smsr__rec *rec = c->staged_head;
+
+		c->staged_head = rec->next;
+		if (!c->staged_head)
+			c->staged_tail = NULL;
+		w->nstaged--;
+		send_one(w, c, rec); /* not taken: back at its lane's head */
+		any = true;
+	}
+	return any;
+}
+
+void smsr__chan_unstage(struct smsr__worker *w, struct smsr_chan *c)
+{
+	struct smsr__rec *rec = c->staged_head, *back = NULL;
+
+	/* Back to their lanes' heads, in their order (reversed twice). */
+	while (rec) {
+		struct smsr__rec *next = rec->next;
+
+		rec->next = back;
+		back = rec;
+		rec = next;
+		w->nstaged--;
+	}
+	c->staged_head = c->staged_tail = NULL;
+	while (back) {
+		struct smsr__rec *next = back->next;
+
+		back->state = SMSR__REC_QUEUED;
+		smsr__lanes_unsend(&c->lanes, back);
+		SMSR__BUMP(c->released[back->cls - 1].v, -1);
+		back = next;
+	}
+}
+
 static bool send_one(struct smsr__worker *w, struct smsr_chan *c, struct smsr__rec *rec)
 {
 	struct smsr_submit sub;
 	uint64_t token;
 	int ret;
 
+	if (stage(w, c, rec))
+		return true; /* taken, to be sent once its hand-off is durable */
 	if (slot_alloc(c, rec, &token) < 0)
 		return false;
 	rec->state = SMSR__REC_INFLIGHT;
@@ -155,6 +230,7 @@ static bool send_one(struct smsr__worker *w, struct smsr_chan *c, struct smsr__r
 	SMSR__BUMP(c->stats.inflight, 1);
 	SMSR__BUMP(c->stats.submitted, 1);
 	smsr__emit(w->r, SMSR_EV_HANDOFF, rec, 0, 0, w->now);
+	rec->jhand = 0; /* the next hand-off, if any, is recorded anew */
 	ret = c->drv->submit(c->drv_state, &sub, w->now);
 	if (ret < 0) {
 		/* Not taken: nothing was sent, so it is still queued. */
@@ -507,7 +583,10 @@ void smsr__chan_sweep(struct smsr__worker *w, struct smsr_chan *c)
 
 void smsr__chan_fail_all(struct smsr__worker *w, struct smsr_chan *c, int unsent, int sent)
 {
-	struct smsr__rec *rec = smsr__lanes_take_all(&c->lanes);
+	struct smsr__rec *rec;
+
+	smsr__chan_unstage(w, c); /* never sent: with the queue */
+	rec = smsr__lanes_take_all(&c->lanes);
 
 	while (rec) {
 		struct smsr__rec *next = rec->next;

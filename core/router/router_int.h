@@ -145,6 +145,9 @@ struct smsr_chan {
 	uint64_t last_cut, last_throttle;
 	uint64_t rate_mark, rate_mark_sent; /* for the measured send rate */
 	struct smsr__chan_stats stats;
+	/* SYNC journal: taken from the lanes, waiting for their HANDOFF record
+	 * to be durable before they go (router_chan.c, stage()). */
+	struct smsr__rec *staged_head, *staged_tail;
 	/* Receipts by carrier message id: the worker's, like the fields above
 	 * the stats (kept after them so the stats' lines stay where they were). */
 	struct smsr__dlr_index dlr;
@@ -229,6 +232,7 @@ struct smsr__worker {
 	 * are (router_worker.c). @held tells the journal's thread to wake us. */
 	struct smsr__rec *held_head, *held_tail;
 	uint64_t held_seen; /* the durable position they were last checked at */
+	uint32_t nstaged;   /* messages staged on its channels (router_chan.c) */
 	_Atomic bool held;
 	struct smsr__retry_q retry[SMSR__ATTEMPTS_MAX];
 	char pad[SMSR__CACHELINE];
@@ -454,6 +458,13 @@ int smsr__journal_accept(struct smsr_router *r, struct smsr__rec *rec, uint64_t 
 /* Record what event @type says of @rec (only what recovery needs). */
 void smsr__journal_event(struct smsr_router *r, enum smsr_event_type type,
 			 const struct smsr__rec *rec, int reason, int op_code, const char *ids);
+/* Append @rec's HANDOFF to @c ahead of the send; its LSN, 0 if refused. */
+uint64_t smsr__journal_handoff(struct smsr_router *r, const struct smsr__rec *rec,
+			       const struct smsr_chan *c);
+/* Send the staged messages whose HANDOFF is durable; true if any went. */
+bool smsr__chan_flush_staged(struct smsr__worker *w, struct smsr_chan *c);
+/* Put @c's staged messages back at their lanes' heads (down, removed, stop). */
+void smsr__chan_unstage(struct smsr__worker *w, struct smsr_chan *c);
 /* May @rec be sent (SYNC: is its ACCEPT durable)? */
 bool smsr__journal_durable(const struct smsr_router *r, const struct smsr__rec *rec);
 /* Replay the journal into r->revive (at create). */

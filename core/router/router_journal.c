@@ -89,6 +89,8 @@ void smsr__journal_event(struct smsr_router *r, enum smsr_event_type type,
 		jt = SMSR__JREC_QUEUED;
 		break;
 	case SMSR_EV_HANDOFF:
+		if (rec->jhand)
+			return; /* recorded before it could go (router_chan.c, stage()) */
 		jt = SMSR__JREC_HANDOFF;
 		break;
 	case SMSR_EV_SUBMITTED:
@@ -121,6 +123,28 @@ void smsr__journal_event(struct smsr_router *r, enum smsr_event_type type,
 				   &lsn);
 	if (jt == SMSR__JREC_FINAL)
 		smsr__journal_release(r->journal, rec->jlsn);
+}
+
+uint64_t smsr__journal_handoff(struct smsr_router *r, const struct smsr__rec *rec,
+			       const struct smsr_chan *c)
+{
+	union {
+		struct smsr__jstate st;
+		char b[sizeof(struct smsr__jstate) + 32];
+	} u;
+	size_t nl = strnlen(c->cfg->name, 32);
+	uint64_t lsn = 0;
+
+	memset(&u.st, 0, sizeof(u.st));
+	u.st.ts_unix_ns = wall_ns();
+	u.st.type = SMSR_EV_HANDOFF;
+	u.st.attempt = rec->attempt;
+	u.st.name_len = (uint8_t)nl;
+	memcpy(u.b + sizeof(u.st), c->cfg->name, nl);
+	if (smsr__journal_append(r->journal, SMSR__JREC_HANDOFF, rec->id, u.b,
+				 (uint32_t)(sizeof(u.st) + nl), &lsn) < 0)
+		return 0;
+	return lsn;
 }
 
 uint64_t smsr_router_durable_seq(const struct smsr_router *r)

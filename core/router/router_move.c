@@ -30,7 +30,7 @@ size_t smsr__chan_evacuate(struct smsr__worker *w, struct smsr_chan *c)
 {
 	struct smsr_router *r = w->r;
 	struct out_chain stay = {0}, away[SMSR__WORKERS_MAX] = {{0}};
-	struct smsr__rec *rec = smsr__lanes_take_all(&c->lanes);
+	struct smsr__rec *rec;
 	const struct smsr__snapshot *snap;
 	ck_epoch_section_t section;
 	ck_epoch_record_t *erec;
@@ -39,6 +39,8 @@ size_t smsr__chan_evacuate(struct smsr__worker *w, struct smsr_chan *c)
 
 	c->evacuate = false;
 	c->evac_gen = atomic_load(&r->up_gen);
+	smsr__chan_unstage(w, c); /* never sent: they move with the queue */
+	rec = smsr__lanes_take_all(&c->lanes);
 	if (!rec)
 		return 0;
 	erec = smsr__epoch_lease(&r->epoch, &slot);

@@ -21,6 +21,7 @@
  * Ids handed out after the start are above every id replayed, even if the
  * clock went back.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,7 +341,11 @@ void smsr__journal_recover_run(struct smsr_router *r)
 		age = now_wall > a.accepted_unix_ns ? now_wall - a.accepted_unix_ns : 0;
 		rv.accepted_ns = now_mono > age ? now_mono - age : 0;
 		plan(r, e, &a, now_wall, &rv);
-		ret = smsr__submit_revived(r, &m, &rv);
+		/* Re-accepting writes faster than the disk: when every journal
+		 * buffer waits for it, wait too (this is the starting thread). */
+		for (int waits = 0;
+		     (ret = smsr__submit_revived(r, &m, &rv)) == -EAGAIN && waits < 600000; waits++)
+			nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
 		if (ret < 0)
 			drop(r, e, ret);
 		else

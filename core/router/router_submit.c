@@ -25,6 +25,7 @@
  * This is also the one place where "accept -> record -> ack" happens: the
  * journal will slot in between building the record and handing it off.
  */
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -635,7 +636,9 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, const struct sm
 		goto err;
 	}
 	carrier = smsr__carrier_lookup(b->snap->carriers, p.e164, (size_t)p.e164_len);
-	w.validity_ms = p.validity_ms;
+	/* A message brought back was accepted once: it is not refused for
+	 * being late now (it expires if it cannot leave in time). */
+	w.validity_ms = b->rv ? 0 : p.validity_ms;
 	if (b->rv && b->rv->action != SMSR__REVIVE_QUEUE)
 		chan = revive_chan(b, b->rv); /* not for a lane: nothing to admit */
 	else
@@ -669,6 +672,8 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, const struct sm
 	 * (disk full, failed, every buffer waiting for the disk) is the
 	 * message's, and it changes nothing. */
 	ret = smsr__journal_accept(b->r, rec, b->now);
+	if (ret == -SMSR_EBUSY && b->rv)
+		ret = -EAGAIN; /* recovery waits for the journal (router_recover.c) */
 	if (ret < 0) {
 		if (!b->rv || b->rv->action == SMSR__REVIVE_QUEUE)
 			atomic_fetch_sub_explicit(&b->r->chans[chan].admitted[p.cls - 1].v, 1,

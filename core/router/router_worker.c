@@ -151,10 +151,20 @@ static bool release_held(struct smsr__worker *w, bool all)
 	uint64_t durable = smsr_router_durable_seq(w->r);
 	bool any = false;
 
-	/* Look again only when the durable position moved: once a commit. */
-	if (!rec || (!all && durable == w->held_seen))
+	if (!rec && !w->nstaged)
 		return false;
-	w->held_seen = durable;
+	/* Look again only when the durable position moved: once a commit. */
+	if (!all && durable == w->held_seen)
+		return false;
+	if (!all)
+		w->held_seen = durable;
+	for (size_t i = 0; w->nstaged && !all && i < w->nchans; i++)
+		if (w->chans[i]->staged_head)
+			any |= smsr__chan_flush_staged(w, w->chans[i]);
+	if (!rec) {
+		atomic_store_explicit(&w->held, w->nstaged > 0, memory_order_relaxed);
+		return any;
+	}
 	w->held_head = w->held_tail = NULL;
 	while (rec) {
 		struct smsr__rec *next = rec->next;
@@ -174,7 +184,7 @@ static bool release_held(struct smsr__worker *w, bool all)
 	}
 	w->held_head = keep;
 	w->held_tail = keep_tail;
-	atomic_store_explicit(&w->held, keep != NULL, memory_order_relaxed);
+	atomic_store_explicit(&w->held, keep != NULL || w->nstaged, memory_order_relaxed);
 	return any;
 }
 
@@ -359,7 +369,7 @@ static void sleep_until(struct smsr__worker *w, uint64_t deadline)
 static bool has_input(struct smsr__worker *w)
 {
 	return ck_ring_size(&w->ring) > 0 || ck_ring_size(&w->ctl) > 0 ||
-	       (w->held_head && smsr_router_durable_seq(w->r) != w->held_seen) ||
+	       ((w->held_head || w->nstaged) && smsr_router_durable_seq(w->r) != w->held_seen) ||
 	       atomic_load_explicit(&w->stop, memory_order_relaxed);
 }
 
