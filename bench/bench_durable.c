@@ -74,6 +74,7 @@
 #define RECOVER_MSGS 1000000u
 #define RECOVER_RUNS 3
 #define BYTES_MSGS   100000u
+#define WARMUP_MSGS  200000u
 
 /* bench_ingest's config: only the journal differs. */
 static const char ingest_cfg[] =
@@ -210,25 +211,18 @@ struct ingest {
 };
 
 /*
- * One pipelined run of at most @max_msgs on a fresh smsrd in journal mode
- * @mode (NULL: off, @keep: --journal-keep); with @d non-NULL smsrd is left
- * running there (the caller finishes it), else stopped and removed.
- * Accepted messages in *@accepted.
+ * One pipelined run of at most @max_msgs (or RUN_NS) on the smsrd of @d;
+ * the messages it accepted in *@accepted (may be NULL). Zeros on failure.
  */
-static struct ingest run_ingest(const char *mode, bool keep, uint64_t max_msgs, uint64_t *accepted,
-				struct daemon *d)
+static struct ingest run_ingest(struct daemon *d, uint64_t max_msgs, uint64_t *accepted)
 {
 	struct ingest res = {0};
-	struct daemon own;
 	struct smsr_client *ctl = NULL;
 	uint64_t t0, t1, t2, acc = 0;
 	int64_t base;
 	int fd = -1;
 
-	if (!d)
-		d = &own;
-	if (daemon_init(d, ingest_cfg) || daemon_start(d, mode, keep, 10000) ||
-	    smsr_client_connect(&ctl, d->addr, NULL) < 0 ||
+	if (d->pid <= 0 || smsr_client_connect(&ctl, d->addr, NULL) < 0 ||
 	    (base = bench_chan_submitted(ctl)) < 0 || (fd = bench_dial(d->addr)) < 0)
 		goto out;
 	t0 = bench_now_ns();
@@ -242,8 +236,6 @@ out:
 	if (fd >= 0)
 		close(fd);
 	smsr_client_close(ctl);
-	if (d == &own)
-		daemon_fini(d);
 	if (accepted)
 		*accepted = acc;
 	return res;
@@ -431,7 +423,8 @@ static void bench_bytes(void)
 	uint64_t acc = 0;
 	size_t len;
 
-	run_ingest("sync", true, BYTES_MSGS, &acc, &d);
+	if (daemon_init(&d, ingest_cfg) == 0 && daemon_start(&d, "sync", true, 10000) == 0)
+		run_ingest(&d, BYTES_MSGS, &acc);
 	if (d.pid > 0) {
 		wait_final(d.addr, 10000);
 		daemon_stop(&d, SIGTERM);
@@ -576,6 +569,42 @@ static void emit_ingest(const char *metric, const double *acked, const double *h
 }
 
 /*
+ * Throughput: smsrd without a journal, in sync and in batch mode, each on
+ * a data dir of its own, all three started at once; a warm-up run of
+ * WARMUP_MSGS each (not counted: the first run of a fresh smsrd faults in
+ * its memory), then @runs rounds of the three in turn. msgs/s acked and
+ * handed into @oa, @oh (off), @sa, @sh (sync), @ba, @bh (batch).
+ */
+static void ingest_part(int runs, double *sa, double *sh, double *oa, double *oh, double *ba,
+			double *bh)
+{
+	static const char *const mode[3] = {NULL, "sync", "batch"};
+	double *acked[3] = {oa, sa, ba}, *handed[3] = {oh, sh, bh};
+	struct daemon d[3];
+
+	for (int m = 0; m < 3; m++) {
+		if (daemon_init(&d[m], ingest_cfg) || daemon_start(&d[m], mode[m], false, 10000))
+			fprintf(stderr, "bench_durable: cannot start smsrd (%s)\n",
+				mode[m] ? mode[m] : "off");
+		run_ingest(&d[m], WARMUP_MSGS, NULL);
+	}
+	for (int i = 0; i < runs; i++) {
+		for (int m = 0; m < 3; m++) {
+			struct ingest r = run_ingest(&d[m], PIPE_MSGS, NULL);
+
+			acked[m][i] = r.acked;
+			handed[m][i] = r.handed;
+		}
+		fprintf(
+		    stderr,
+		    "run %d: off %.3g/%.3g sync %.3g/%.3g batch %.3g/%.3g msg/s (acked/handed)\n",
+		    i + 1, oa[i], oh[i], sa[i], sh[i], ba[i], bh[i]);
+	}
+	for (int m = 0; m < 3; m++)
+		daemon_fini(&d[m]);
+}
+
+/*
  * Ack latency at half of @durable msgs/s (or at ack=N of @parts, or 500 K/s
  * without either), @runs runs on a fresh smsrd each, the latencies in @p.
  */
@@ -674,20 +703,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 
-	/* Throughput: the three modes in turn, a fresh smsrd and dir each. */
-	for (int i = 0; i < runs && strstr(parts, "ingest"); i++) {
-		struct ingest o = run_ingest(NULL, false, PIPE_MSGS, NULL, NULL);
-		struct ingest s = run_ingest("sync", false, PIPE_MSGS, NULL, NULL);
-		struct ingest b = run_ingest("batch", false, PIPE_MSGS, NULL, NULL);
-
-		oa[i] = o.acked, oh[i] = o.handed;
-		sa[i] = s.acked, sh[i] = s.handed;
-		ba[i] = b.acked, bh[i] = b.handed;
-		fprintf(
-		    stderr,
-		    "run %d: off %.3g/%.3g sync %.3g/%.3g batch %.3g/%.3g msg/s (acked/handed)\n",
-		    i + 1, o.acked, o.handed, s.acked, s.handed, b.acked, b.handed);
-	}
+	if (strstr(parts, "ingest"))
+		ingest_part(runs, sa, sh, oa, oh, ba, bh);
 	if (strstr(parts, "ingest")) {
 		emit_ingest("durable_ingest_msgs_per_sec", sa, sh, oa, oh, runs, false);
 		emit_ingest("ingest_pipelined_msgs_per_sec", oa, oh, oa, oh, runs, true);
