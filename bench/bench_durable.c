@@ -688,7 +688,7 @@ static void recovery_part(void)
 			r.empty_ms);
 		bad += r.accepted != r.not_final;
 		rec[nrec] = r.ms * 1e6 / (double)r.not_final;
-		lost[nrec] = (double)(r.not_final - (r.accepted < r.not_final ? r.accepted : 0));
+		lost[nrec] = r.accepted < r.not_final ? (double)(r.not_final - r.accepted) : 0;
 		rec_empty[nrec++] = r.empty_ms;
 	}
 	if (nrec) {
