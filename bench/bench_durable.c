@@ -44,7 +44,8 @@
  * Every run is bounded in count and time; temp dirs are removed and every
  * smsrd reaped. usage: bench_durable [runs [parts]], parts a list of
  * ingest, ack, recovery, bytes (default all of them; ack at a given load:
- * ack=MSGS_PER_SEC, else half the durable median, 1 M/s without ingest).
+ * ack=MSGS_PER_SEC, else half the durable median, 500 K/s without ingest;
+ * depth=N: N calls in flight instead of 8, to explore).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -98,6 +99,7 @@ static const char recover_cfg[] =
     "  params = { latency_ms = 0.0; dlr_delay_ms = 50; }; } );\n"
     "routes = ( { groups = ( [\"slow\"] ); } );\n";
 
+static unsigned depth = DEPTH; /* calls in flight: DEPTH, or depth=N in the parts */
 static uint8_t *frames[SLOTS];
 static size_t frame_len[SLOTS];
 
@@ -231,7 +233,7 @@ static struct ingest run_ingest(struct daemon *d, uint64_t max_msgs, uint64_t *a
 	    (base = bench_chan_submitted(ctl)) < 0 || (fd = bench_dial(d->addr)) < 0)
 		goto out;
 	t0 = bench_now_ns();
-	if (bench_pipe_load(fd, frames, frame_len, DEPTH, BATCH, max_msgs, RUN_NS, &acc))
+	if (bench_pipe_load(fd, frames, frame_len, depth, BATCH, max_msgs, RUN_NS, &acc))
 		goto out;
 	t1 = bench_now_ns();
 	t2 = bench_wait_handed(ctl, base, acc);
@@ -579,7 +581,7 @@ static void emit_ingest(const char *metric, const double *acked, const double *h
 		 ",\"clock\":\"%s\",\"acked\":%.4g,\"handed\":%.4g,\"ratio_acked_to_off\":%.3f,"
 		 "\"ratio_handed_to_off\":%.3f,\"batch\":%d,\"depth\":%d",
 		 by_hand ? "handed" : "acked", ma, mh, ratio(ma, moa), ratio(mh, moh), BATCH,
-		 DEPTH);
+		 depth);
 	summary(by_hand ? handed : acked, n, extra, sizeof(extra));
 	bench_append_array(extra, sizeof(extra), by_hand ? "samples_acked" : "samples_handed",
 			   by_hand ? acked : handed, n);
@@ -715,6 +717,9 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	runs = runs < 1 ? 1 : runs > MAX_RUNS ? MAX_RUNS : runs;
+	if (strstr(parts, "depth="))
+		depth = (unsigned)atoi(strstr(parts, "depth=") + 6);
+	depth = depth < 1 ? 1 : depth > SLOTS ? SLOTS : depth;
 	bench_templated_frames(SLOTS, BATCH, frames, frame_len);
 	p.lat_ms = malloc(p.cap * sizeof(*p.lat_ms));
 	for (int k = 0; k < SLOTS; k++)
