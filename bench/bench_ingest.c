@@ -384,46 +384,6 @@ static void batch_init(struct batch *b, unsigned n, bool unique)
 	b->req.call_id = 0;
 }
 
-/* Messages handed to smsrd's channels so far (ChannelInfo.submitted). */
-static int64_t chan_submitted(struct smsr_client *c)
-{
-	Smsr__V1__Request req = SMSR__V1__REQUEST__INIT;
-	Smsr__V1__ChannelListRequest cl = SMSR__V1__CHANNEL_LIST_REQUEST__INIT;
-	Smsr__V1__Response *r;
-	int64_t n = 0;
-
-	req.body_case = SMSR__V1__REQUEST__BODY_CHANNEL_LIST;
-	req.channel_list = &cl;
-	if (smsr_client_call(c, &req, &r, 5000) < 0)
-		return -1;
-	if (r->body_case != SMSR__V1__RESPONSE__BODY_CHANNEL_LIST)
-		n = -1;
-	for (size_t i = 0; n >= 0 && i < r->channel_list->n_channels; i++)
-		n += (int64_t)r->channel_list->channels[i]->submitted;
-	smsr_client_free(r);
-	return n;
-}
-
-/*
- * Wait (at most 10 s) until @want more messages than @base have been
- * handed to the channels; returns the time it happened, or 0.
- */
-static uint64_t wait_handed(struct smsr_client *c, int64_t base, uint64_t want)
-{
-	uint64_t t0 = bench_now_ns();
-
-	while (bench_now_ns() - t0 < 10000000000ull) {
-		int64_t n = chan_submitted(c);
-
-		if (n < 0)
-			return 0;
-		if ((uint64_t)(n - base) >= want)
-			return bench_now_ns();
-		usleep(200);
-	}
-	return 0;
-}
-
 /*
  * smsrd, pipelined: accepted messages per second, end to end (every one
  * handed to the simulated channel before the clock stops). The client does no more
@@ -441,7 +401,7 @@ static double run_smsrd_pipelined(struct batch *b)
 
 	if (smsr_client_connect(&ctl, smsrd_addr, NULL) < 0)
 		return 0;
-	base = chan_submitted(ctl);
+	base = bench_chan_submitted(ctl);
 	fd = bench_dial(smsrd_addr);
 	if (fd < 0 || base < 0) {
 		smsr_client_close(ctl);
@@ -461,7 +421,7 @@ static double run_smsrd_pipelined(struct batch *b)
 		if (!fr[k])
 			goto out;
 	if (bench_pipe_load(fd, fr, b->fr_len, DEPTH, BATCH, PIPE_MSGS, RUN_NS, &accepted) == 0)
-		t1 = wait_handed(ctl, base, accepted);
+		t1 = bench_wait_handed(ctl, base, accepted);
 out:
 	close(fd);
 	smsr_client_close(ctl);

@@ -108,41 +108,56 @@ static inline void bench_wait_finals(struct smsr_router *r, _Atomic uint64_t *fi
 }
 
 /*
- * Wait (up to 5 s) for smsrd's --ready-file @ready to name its TCP
- * listener; copy it into @addr (64 bytes). 0, or -1 on timeout.
+ * Wait (at most @max_ms, looking every millisecond) for smsrd's
+ * --ready-file @ready to name its TCP listener; copy it into @addr (64
+ * bytes). 0, or -1 on timeout.
  */
-static inline int bench_wait_ready(const char *ready, char addr[64])
+static inline int bench_wait_ready_ms(const char *ready, char addr[64], unsigned max_ms)
 {
-	for (int i = 0; i < 100; i++) {
-		char line[128];
-		FILE *f;
+	uint64_t end = bench_now_ns() + max_ms * 1000000ull;
 
-		usleep(50000);
-		f = fopen(ready, "r");
-		if (!f)
+	addr[0] = '\0';
+	while (bench_now_ns() < end) {
+		char line[128];
+		FILE *f = fopen(ready, "r");
+
+		if (!f) {
+			usleep(1000);
 			continue;
+		}
 		while (fgets(line, sizeof(line), f))
 			if (!strncmp(line, "tcp=", 4))
 				sscanf(line + 4, "%63s", addr);
 		fclose(f);
 		if (addr[0])
 			return 0;
+		usleep(1000);
 	}
 	return -1;
+}
+
+/* The same, up to 5 s. */
+static inline int bench_wait_ready(const char *ready, char addr[64])
+{
+	return bench_wait_ready_ms(ready, addr, 5000);
 }
 
 /* --- smsrd over loopback ------------------------------------------------- */
 
 /*
- * Start the smsrd next to this program with config @cfg (a path; NULL:
- * the embedded default), TCP on 127.0.0.1:0, no Unix socket, writing
- * @ready; wait for it and copy its address into @addr (64 bytes). Returns
- * its pid, or -1 (a child that did start is stopped again).
+ * Fork and exec the smsrd next to this program with config @cfg (a path;
+ * NULL: the embedded default), TCP on 127.0.0.1:0, no Unix socket, -q,
+ * writing @ready (removed first), then the NULL-terminated @args (may be
+ * NULL: none), its stderr into the file @log (NULL: ours). Does not wait
+ * for it: see bench_wait_ready_ms(). Returns its pid, or -1.
  */
-static inline pid_t bench_smsrd_start(const char *cfg, const char *ready, char addr[64])
+static inline pid_t bench_smsrd_spawn(const char *cfg, const char *ready, const char *const *args,
+				      const char *log)
 {
+	const char *argv[32];
 	char exe[4096], bin[4200];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int k = 0;
 	pid_t pid;
 
 	if (n <= 0)
@@ -150,25 +165,66 @@ static inline pid_t bench_smsrd_start(const char *cfg, const char *ready, char a
 	exe[n] = '\0';
 	snprintf(bin, sizeof(bin), "%s/smsrd", dirname(exe));
 	unlink(ready);
-	addr[0] = '\0';
+	argv[k++] = "smsrd";
+	argv[k++] = "-q";
+	if (cfg) {
+		argv[k++] = "-c";
+		argv[k++] = cfg;
+	}
+	argv[k++] = "--tcp";
+	argv[k++] = "127.0.0.1:0";
+	argv[k++] = "--unix";
+	argv[k++] = "off";
+	argv[k++] = "--ready-file";
+	argv[k++] = ready;
+	for (int i = 0; args && args[i] && k < 31; i++)
+		argv[k++] = args[i];
+	argv[k] = NULL;
 	pid = fork();
 	if (pid == 0) {
-		if (cfg)
-			execl(bin, "smsrd", "-q", "-c", cfg, "--tcp", "127.0.0.1:0", "--unix",
-			      "off", "--ready-file", ready, (char *)NULL);
-		else
-			execl(bin, "smsrd", "-q", "--tcp", "127.0.0.1:0", "--unix", "off",
-			      "--ready-file", ready, (char *)NULL);
+		char *av[32]; /* execv's type: the child's own copies */
+
+		for (int i = 0; i <= k; i++)
+			av[i] = argv[i] ? strdup(argv[i]) : NULL;
+		if (log && !freopen(log, "w", stderr))
+			_exit(127);
+		execv(bin, av);
 		_exit(127);
 	}
+	return pid < 0 ? -1 : pid;
+}
+
+/*
+ * bench_smsrd_spawn(), then wait (at most @max_ms) for its listener, its
+ * address into @addr (64 bytes). Returns its pid, or -1 (a child that did
+ * start is killed and reaped).
+ */
+static inline pid_t bench_smsrd_start_args(const char *cfg, const char *ready, char addr[64],
+					   const char *const *args, const char *log,
+					   unsigned max_ms)
+{
+	pid_t pid = bench_smsrd_spawn(cfg, ready, args, log);
+
+	addr[0] = '\0';
 	if (pid < 0)
 		return -1;
-	if (bench_wait_ready(ready, addr) < 0) {
-		kill(pid, SIGTERM);
+	if (bench_wait_ready_ms(ready, addr, max_ms) < 0) {
+		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		return -1;
 	}
 	return pid;
+}
+
+/*
+ * Start the smsrd next to this program with config @cfg (a path; NULL:
+ * the embedded default), TCP on 127.0.0.1:0, no Unix socket, writing
+ * @ready; wait (up to 5 s) for it and copy its address into @addr (64
+ * bytes). Returns its pid, or -1 (a child that did start is stopped again).
+ */
+static inline pid_t bench_smsrd_start(const char *cfg, const char *ready, char addr[64])
+{
+	return bench_smsrd_start_args(cfg, ready, addr, NULL, NULL, 5000);
 }
 
 /* Stop smsrd @pid (SIGTERM) and reap it. */
@@ -396,6 +452,95 @@ static inline int bench_pipe_load(int fd, uint8_t *const *fr, const size_t *fr_l
 out:
 	free(rb);
 	return ret;
+}
+
+/* Response.call_id (field 1) of the answer in [@p, @end); 0 if none. */
+static inline uint64_t bench_call_id_of(const uint8_t *p, const uint8_t *end)
+{
+	if (p >= end || p[0] != 0x08)
+		return 0;
+	p++;
+	return bench_pb_varint(&p, end);
+}
+
+/* Messages handed to smsrd's channels so far (ChannelInfo.submitted), on
+ * the client connection @c; -1 on failure. */
+static inline int64_t bench_chan_submitted(struct smsr_client *c)
+{
+	Smsr__V1__Request req = SMSR__V1__REQUEST__INIT;
+	Smsr__V1__ChannelListRequest cl = SMSR__V1__CHANNEL_LIST_REQUEST__INIT;
+	Smsr__V1__Response *r;
+	int64_t n = 0;
+
+	req.body_case = SMSR__V1__REQUEST__BODY_CHANNEL_LIST;
+	req.channel_list = &cl;
+	if (smsr_client_call(c, &req, &r, 5000) < 0)
+		return -1;
+	if (r->body_case != SMSR__V1__RESPONSE__BODY_CHANNEL_LIST)
+		n = -1;
+	for (size_t i = 0; n >= 0 && i < r->channel_list->n_channels; i++)
+		n += (int64_t)r->channel_list->channels[i]->submitted;
+	smsr_client_free(r);
+	return n;
+}
+
+/*
+ * Wait (at most 10 s) until @want more messages than @base have been
+ * handed to the channels; returns the time it happened, or 0.
+ */
+static inline uint64_t bench_wait_handed(struct smsr_client *c, int64_t base, uint64_t want)
+{
+	uint64_t t0 = bench_now_ns();
+
+	while (bench_now_ns() - t0 < 10000000000ull) {
+		int64_t n = bench_chan_submitted(c);
+
+		if (n < 0)
+			return 0;
+		if ((uint64_t)(n - base) >= want)
+			return bench_now_ns();
+		usleep(200);
+	}
+	return 0;
+}
+
+/*
+ * @nfr framed submit requests of @batch templated messages each into
+ * @fr / @fr_len (malloc'd, yours; NULL where it failed), call ids
+ * 1..@nfr: bench_ingest's load. Recipient i is the same in every frame;
+ * frame k's numbers are drawn from (k, i), so texts repeat only by
+ * template. @batch at most 1000.
+ */
+static inline void bench_templated_frames(unsigned nfr, unsigned batch, uint8_t **fr,
+					  size_t *fr_len)
+{
+	static Smsr__V1__Message m[1000], *mp[1000];
+	static char to[1000][16], text[1000][160];
+	Smsr__V1__SubmitRequest sr = SMSR__V1__SUBMIT_REQUEST__INIT;
+	Smsr__V1__Request req = SMSR__V1__REQUEST__INIT;
+
+	batch = batch > 1000 ? 1000 : batch;
+	for (unsigned i = 0; i < batch; i++) {
+		smsr__v1__message__init(&m[i]);
+		snprintf(to[i], sizeof(to[i]), "1%u%08u", 38 + i % 2, 10000000 + i * 7919);
+		m[i].recipient = to[i];
+		m[i].text = text[i];
+		mp[i] = &m[i];
+	}
+	sr.n_messages = batch;
+	sr.messages = mp;
+	req.body_case = SMSR__V1__REQUEST__BODY_SUBMIT;
+	req.submit = &sr;
+	for (unsigned k = 0; k < nfr; k++) {
+		for (unsigned i = 0; i < batch; i++) {
+			uint64_t r = (k * 1000003ull + i) * 0x9e3779b97f4a7c15ull;
+
+			bench_text_of(i % 5, (unsigned)(r >> 40) % 1000000,
+				      (unsigned)(r >> 20) % 1000, text[i], sizeof(text[i]));
+		}
+		req.call_id = k + 1;
+		fr[k] = bench_frame(&req, &fr_len[k]);
+	}
 }
 
 #endif
