@@ -490,6 +490,7 @@ struct smsr__revive {
 	int type, reason; /* FINISH */
 	const char *chan; /* ADOPT: the channel that has it (by name) */
 	const char *ids;  /* ADOPT: its carrier ids, joined */
+	uint64_t jlsn;	  /* its ACCEPT record, still in the journal; 0: write anew */
 };
 
 /* Accept @m again as the message @rv says (router_submit.c): its id, its

@@ -341,6 +341,10 @@ void smsr__journal_recover_run(struct smsr_router *r)
 		age = now_wall > a.accepted_unix_ns ? now_wall - a.accepted_unix_ns : 0;
 		rv.accepted_ns = now_mono > age ? now_mono - age : 0;
 		plan(r, e, &a, now_wall, &rv);
+		/* Its ACCEPT stays live and serves again, unless its segment was
+		 * quarantined: then it is written anew. */
+		if (smsr__journal_lsn_kept(r->journal, e->accept_lsn))
+			rv.jlsn = e->accept_lsn;
 		/* Re-accepting writes faster than the disk: when every journal
 		 * buffer waits for it, wait too (this is the starting thread). */
 		for (int waits = 0;
@@ -348,8 +352,8 @@ void smsr__journal_recover_run(struct smsr_router *r)
 			nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
 		if (ret < 0)
 			drop(r, e, ret);
-		else
-			smsr__journal_release(r->journal, e->accept_lsn);
+		else if (!rv.jlsn)
+			smsr__journal_release(r->journal, e->accept_lsn); /* written anew */
 	}
 	smsr__journal_recover_free(r);
 }

@@ -671,7 +671,10 @@ static int submit_one(struct batch *b, const struct smsr_msg *m, const struct sm
 	/* Accept -> record -> ack is this one place: the journal's refusal
 	 * (disk full, failed, every buffer waiting for the disk) is the
 	 * message's, and it changes nothing. */
-	ret = smsr__journal_accept(b->r, rec, b->now);
+	if (b->rv && b->rv->jlsn)
+		rec->jlsn = b->rv->jlsn, ret = 0; /* its ACCEPT is still there */
+	else
+		ret = smsr__journal_accept(b->r, rec, b->now);
 	if (ret == -SMSR_EBUSY && b->rv)
 		ret = -EAGAIN; /* recovery waits for the journal (router_recover.c) */
 	if (ret < 0) {
