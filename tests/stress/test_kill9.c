@@ -638,7 +638,7 @@ struct report {
 	uint64_t resent[SMSR_NCLASS + 1];     /* ids handed off twice or more */
 	uint64_t two_ids[SMSR_NCLASS + 1];    /* ids the carrier took twice or more */
 	uint64_t unrecorded[SMSR_NCLASS + 1]; /* witnessed HANDOFFs the journal lost */
-	uint64_t violations;
+	uint64_t violations, messages_bad;
 	char reasons[24][40];
 	uint64_t reason_n[24];
 	unsigned nreasons;
@@ -683,12 +683,20 @@ struct one {
 	const struct ack *a;
 };
 
-static void show(const struct rig *g, const struct one *m, const char *why)
+static void show(const struct rig *g, const struct one *m, const char *const *why, unsigned nwhy)
 {
-	printf("  id %" PRIu64 " (%s, %s): %s\n", m->id, m->a ? class_word[m->a->cls] : "unacked",
-	       m->a ? "acked" : "not acked", why);
+	printf("  id %" PRIu64 " (%s, %s):", m->id, m->a ? class_word[m->a->cls] : "unacked",
+	       m->a ? "acked" : "not acked");
+	for (unsigned k = 0; k < nwhy; k++)
+		printf("%s %s", k ? ";" : "", why[k]);
+	printf("\n");
 	for (size_t i = 0; i < m->n; i++) {
 		const struct jrec *j = &m->r[i];
+
+		if (i == 10 && m->n > 16) { /* a message revived in many lives */
+			printf("    ... %zu records\n", m->n - 16);
+			i = m->n - 6;
+		}
 
 		printf("    life %u lsn %" PRIu64 ":%u %-9s", life_of(g, j->lsn),
 		       SMSR__JOURNAL_LSN_SEQ(j->lsn), SMSR__JOURNAL_LSN_OFF(j->lsn),
@@ -819,6 +827,11 @@ static unsigned check_one(const struct rig *g, const struct one *m, struct repor
 	if (final) {
 		rp->outcome[final->ev < SMSR_EV_COUNT ? final->ev : 0]++;
 		count_reason(rp, final);
+		/* busy is a refusal, never the end of an accepted message: recovery
+		 * could not take it back (router_recover.c drop()). */
+		if (final->reason == -SMSR_EBUSY)
+			bad[nbad < 6 ? nbad++ : 5] =
+			    "ended failed busy: not taken back at a restart";
 	}
 	rp->resent[cls] += handoffs > 1;
 	rp->two_ids[cls] += carrier_ids(m) > 1;
@@ -838,10 +851,9 @@ static unsigned check_one(const struct rig *g, const struct one *m, struct repor
 				break;
 			}
 	}
-	for (unsigned k = 0; k < nbad; k++)
-		if ((*shown)++ < SHOW_MAX)
-			show(g, m, bad[k]);
-	return nbad;
+	if (nbad && (*shown)++ < SHOW_MAX)
+		show(g, m, bad, nbad);
+	return nbad > 0;
 }
 
 static void check_all(const struct rig *g, struct report *rp)
@@ -882,18 +894,23 @@ static void check_all(const struct rig *g, struct report *rp)
 		m.w = &w[x];
 		while (x < wevs.n && w[x].id == id)
 			x++, m.nw++;
-		rp->violations += check_one(g, &m, rp, &shown);
+		rp->messages_bad += check_one(g, &m, rp, &shown);
 	}
+	rp->violations += rp->messages_bad;
 	if (shown > SHOW_MAX)
-		printf("  ... %u more\n", shown - SHOW_MAX);
+		printf("  ... %u more messages\n", shown - SHOW_MAX);
 	for (size_t q = 0; q < acks.n; q++) {
 		rp->acked++;
 		rp->acked_cls[a[q].cls <= SMSR_NCLASS ? a[q].cls : 0]++;
 	}
 }
 
-/* What each restart's recovery logged: its "journal:" lines, counted. */
-static void show_recovery(const struct rig *g)
+/*
+ * What each restart's recovery logged: its "journal:" lines, counted.
+ * Returns the messages recovery could not take back (each one an accepted
+ * message not brought back: a violation), and damage reported.
+ */
+static unsigned show_recovery(const struct rig *g)
 {
 	unsigned lines = 0, dropped = 0, damaged = 0;
 
@@ -908,10 +925,13 @@ static void show_recovery(const struct rig *g)
 		while (fgets(line, sizeof(line), f)) {
 			if (!strstr(line, "journal"))
 				continue;
-			dropped += strstr(line, "could not be taken back") != NULL;
+			bool drop = strstr(line, "could not be taken back") != NULL;
+
 			damaged += strstr(line, "quarantin") != NULL || strstr(line, "gap") != NULL;
-			if (g->o->verbose || l == g->o->cycles || lines < 3)
+			if (g->o->verbose || (drop && dropped < SHOW_MAX) ||
+			    (!drop && (l == g->o->cycles || lines < 3)))
 				printf("  life %u: %s", l, line);
+			dropped += drop;
 			lines++;
 		}
 		fclose(f);
@@ -919,6 +939,7 @@ static void show_recovery(const struct rig *g)
 	printf("kill9: recovery: %u journal log lines, %u messages not taken back, %u about "
 	       "damage\n",
 	       lines, dropped, damaged);
+	return dropped + damaged;
 }
 
 static void print_report(const struct report *rp, const struct smsr__journal_replay_stats *st)
@@ -1086,14 +1107,15 @@ int main(int argc, char **argv)
 	if (ret == 0) {
 		check_all(&g, &rp);
 		print_report(&rp, &st);
-		show_recovery(&g);
+		rp.violations += show_recovery(&g);
 		if (st.quarantined || st.gaps)
 			rp.violations++;
 	}
 	if (ret < 0 || rp.violations) {
-		printf("kill9: FAILED (%" PRIu64 " violations); seed %" PRIu64
-		       "; replay: %s --seed %" PRIu64 " --cycles %u; data kept in %s\n",
-		       rp.violations, o.seed, argv[0], o.seed, o.cycles, g.dir);
+		printf("kill9: FAILED (%" PRIu64 " messages in violation, %" PRIu64
+		       " in all); seed %" PRIu64 "; replay: %s --seed %" PRIu64
+		       " --cycles %u; data kept in %s\n",
+		       rp.messages_bad, rp.violations, o.seed, argv[0], o.seed, o.cycles, g.dir);
 		return 1;
 	}
 	printf("kill9: ok\n");
