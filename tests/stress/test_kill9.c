@@ -1074,7 +1074,7 @@ static void remove_dir(const struct rig *g)
 
 int main(int argc, char **argv)
 {
-	struct opts o;
+	struct opts o = {0};
 	struct rig g = {.o = &o};
 	struct load_stats ls = {0};
 	struct smsr__journal_replay_stats st = {0};
@@ -1116,16 +1116,17 @@ int main(int argc, char **argv)
 		       " in all); seed %" PRIu64 "; replay: %s --seed %" PRIu64
 		       " --cycles %u; data kept in %s\n",
 		       rp.messages_bad, rp.violations, o.seed, argv[0], o.seed, o.cycles, g.dir);
-		return 1;
+		ret = 1;
+	} else {
+		printf("kill9: ok\n");
+		if (o.keep)
+			printf("kill9: data kept in %s\n", g.dir);
+		else
+			remove_dir(&g);
 	}
-	printf("kill9: ok\n");
-	if (o.keep)
-		printf("kill9: data kept in %s\n", g.dir);
-	else
-		remove_dir(&g);
 	free(g.seg_floor);
 	free(acks.v);
 	free(wevs.v);
 	free(jrecs.v);
-	return 0;
+	return ret;
 }
