@@ -40,6 +40,7 @@ struct smsr__archiver {
 	pthread_cond_t cv;
 	struct achunk *head, *tail;
 	bool stop, started;
+	bool keep; /* journal_keep: never let the journal delete a segment */
 	struct smsr__archive_row rows[BATCH_ROWS];
 	char *strs; /* channel names and carrier ids of the batch */
 	size_t strs_len, strs_cap;
@@ -240,7 +241,7 @@ static void *archiver_main(void *arg)
 			free(c);
 		}
 		flush(ar);
-		if (last)
+		if (last && !ar->keep)
 			smsr__journal_set_archived(ar->j, last);
 		pthread_mutex_lock(&ar->mu);
 	}
@@ -281,6 +282,7 @@ int smsr__archiver_start(struct smsr_router *r)
 	int ret;
 
 	ar->j = r->journal;
+	ar->keep = r->journal_keep;
 	ret = pthread_create(&ar->thread, NULL, archiver_main, ar);
 	if (ret)
 		return -ret;

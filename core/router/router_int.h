@@ -296,6 +296,7 @@ struct smsr_router {
 	/* The journal (router_journal.c); NULL without one. */
 	struct smsr__journal *journal;
 	bool journal_hold; /* SYNC: nothing is sent before it is durable */
+	bool journal_keep; /* opts.journal_keep: no segment is ever deleted */
 	smsr_durable_cb *on_durable;
 	smsr_log_cb *on_log;
 	void *log_arg;

@@ -205,6 +205,7 @@ int smsr__journal_setup(struct smsr_router *r, const struct smsr_router_opts *o)
 	jo.batch_ms = o->journal_batch_ms;
 	jo.segment_size = o->journal_segment;
 	jo.archive = o->journal_keep; /* deletion waits for an archive that never says so */
+	r->journal_keep = o->journal_keep;
 	jo.on_durable = on_durable;
 	jo.log = on_log;
 	if (o->archive_path) {
