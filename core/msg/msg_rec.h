@@ -48,6 +48,7 @@ struct smsr__rec {
 	uint8_t tags_len;
 	uint8_t has_ref;
 	uint8_t maybe_sent;  /* an earlier attempt may have reached a carrier */
+	uint8_t jskip;	     /* the event being emitted is already in the journal */
 	uint8_t redelivered; /* resent once already after a failed receipt */
 	uint8_t parts_left;  /* awaiting its report: parts not yet reported delivered */
 	char recipient[SMSR_E164_MAX + 1];

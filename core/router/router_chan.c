@@ -437,9 +437,14 @@ void smsr__chan_revive(struct smsr__worker *w, struct smsr_chan *c, const struct
 	}
 	rec->parts_left = (uint8_t)n;
 	rec->state = SMSR__REC_AWAIT_DLR;
-	rec->deadline_ns = w->now + (uint64_t)c->cfg->dlr_timeout_ms * SMSR__MS;
+	/* The report is awaited from when the carrier took it, not from now:
+	 * restarts do not stretch the wait. */
+	rec->deadline_ns = (ctl->since_ns && ctl->since_ns < w->now ? ctl->since_ns : w->now) +
+			   (uint64_t)c->cfg->dlr_timeout_ms * SMSR__MS;
 	SMSR__BUMP(c->stats.awaiting_dlr, 1);
+	rec->jskip = 1; /* its SUBMITTED record, with its time, is in the journal */
 	smsr__emit_id(w->r, SMSR_EV_SUBMITTED, rec, 0, 0, w->now, ctl->ids);
+	rec->jskip = 0;
 }
 
 void smsr_chan_submit_done(struct smsr_chan *c, uint64_t token, int status, int op_code,

@@ -169,6 +169,7 @@ struct smsr__ctl {
 	uint32_t chan;
 	struct smsr__rec *rec;	  /* REVIVE */
 	int action, type, reason; /* REVIVE: enum smsr__revive_action, a final's type and reason */
+	uint64_t since_ns;	  /* REVIVE, ADOPT: when the carrier took it (monotonic), 0 now */
 	char ids[512];		  /* REVIVE: the carrier ids, joined with ',' */
 	char key[SMSR_CARRIER_ID_MAX + 1]; /* a driver's key, or a carrier msgid */
 	char value[96];
@@ -492,6 +493,7 @@ struct smsr__revive {
 	const char *chan; /* ADOPT: the channel that has it (by name) */
 	const char *ids;  /* ADOPT: its carrier ids, joined */
 	uint64_t jlsn;	  /* its ACCEPT record, still in the journal; 0: write anew */
+	uint64_t submitted_unix_ns, submitted_ns; /* ADOPT: when the carrier took it */
 };
 
 /* Accept @m again as the message @rv says (router_submit.c): its id, its

@@ -80,7 +80,7 @@ void smsr__journal_event(struct smsr_router *r, enum smsr_event_type type,
 	uint8_t jt;
 	uint64_t lsn;
 
-	if (!r->journal || !rec->jlsn)
+	if (!r->journal || !rec->jlsn || rec->jskip)
 		return;
 	switch (type) {
 	case SMSR_EV_QUEUED:

@@ -40,7 +40,8 @@ struct rv_ent {
 	uint8_t attempt; /* of the last state record */
 	bool final, handed;
 	char chan[SMSR__NAME_MAX + 1];
-	char *ids; /* SUBMITTED: the carrier ids, joined */
+	char *ids;		    /* SUBMITTED: the carrier ids, joined */
+	uint64_t submitted_unix_ns; /* SUBMITTED: when the carrier took it */
 };
 
 struct smsr__revive_set {
@@ -169,6 +170,7 @@ static void on_state(struct smsr_router *r, struct rv_ent *e, uint8_t type, cons
 	if (type == SMSR__JREC_SUBMITTED) {
 		size_t il = len - sizeof(*st) - nl;
 
+		e->submitted_unix_ns = st->ts_unix_ns;
 		free(e->ids);
 		e->ids = malloc(il + 1);
 		if (e->ids) {
@@ -289,6 +291,7 @@ static void plan(const struct smsr_router *r, const struct rv_ent *e, const stru
 		rv->action = SMSR__REVIVE_ADOPT;
 		rv->chan = e->chan;
 		rv->ids = e->ids;
+		rv->submitted_unix_ns = e->submitted_unix_ns;
 	} else if (e->state == SMSR__JREC_HANDOFF || e->state == SMSR__JREC_SUBMITTED) {
 		if (r->cfg.resend_classes & SMSR__CLASS_BIT(a->cls)) {
 			rv->action = SMSR__REVIVE_QUEUE;
@@ -341,6 +344,10 @@ void smsr__journal_recover_run(struct smsr_router *r)
 		age = now_wall > a.accepted_unix_ns ? now_wall - a.accepted_unix_ns : 0;
 		rv.accepted_ns = now_mono > age ? now_mono - age : 0;
 		plan(r, e, &a, now_wall, &rv);
+		if (rv.submitted_unix_ns) { /* its report deadline counts from then */
+			age = now_wall > rv.submitted_unix_ns ? now_wall - rv.submitted_unix_ns : 0;
+			rv.submitted_ns = now_mono > age ? now_mono - age : 1;
+		}
 		/* Its ACCEPT stays live and serves again, unless its segment was
 		 * quarantined: then it is written anew. */
 		if (smsr__journal_lsn_kept(r->journal, e->accept_lsn))

@@ -600,6 +600,7 @@ static int revive_hand(struct batch *b, struct smsr__rec *rec, const struct smsr
 	ctl->type = rv->action == SMSR__REVIVE_ADOPT ? SMSR_EV_FAILED : rv->type;
 	ctl->reason = rv->action == SMSR__REVIVE_ADOPT ? -SMSR_EUNKNOWNOUTCOME : rv->reason;
 	snprintf(ctl->ids, sizeof(ctl->ids), "%s", rv->ids ? rv->ids : "");
+	ctl->since_ns = rv->submitted_ns;
 	rec->state = SMSR__REC_HANDOFF;
 	while (smsr__worker_ctl(c->worker, ctl) == -SMSR_EBUSY)
 		sched_yield(); /* at start, the workers take them as fast as they come */
