@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "journal/archive.h"
+#include "base/clock.h"
 #include "router_int.h"
 #include "router_journal.h"
 
@@ -47,14 +48,6 @@ struct smsr__archiver {
 	size_t nrows;
 	uint64_t next_expire;
 };
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* On the journal's writer thread: keep a copy of what was committed. */
 void smsr__archiver_tap(struct smsr__archiver *ar, const struct iovec *iov, int n,
@@ -226,9 +219,9 @@ static void *archiver_main(void *arg)
 			ts.tv_sec += 1;
 			pthread_cond_timedwait(&ar->cv, &ar->mu, &ts);
 			pthread_mutex_unlock(&ar->mu);
-			if (wall_ns() >= ar->next_expire) {
-				(void)smsr__archive_expire(ar->a, wall_ns());
-				ar->next_expire = wall_ns() + EXPIRE_NS;
+			if (smsr__wall_ns() >= ar->next_expire) {
+				(void)smsr__archive_expire(ar->a, smsr__wall_ns());
+				ar->next_expire = smsr__wall_ns() + EXPIRE_NS;
 			}
 			pthread_mutex_lock(&ar->mu);
 			continue;

@@ -22,16 +22,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "router_int.h"
 #include "router_journal.h"
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static size_t rec_data_len(const struct smsr__rec *rec)
 {
@@ -47,7 +40,7 @@ int smsr__journal_accept(struct smsr_router *r, struct smsr__rec *rec, uint64_t 
 	if (!r->journal)
 		return 0;
 	memset(&a, 0, sizeof(a));
-	a.accepted_unix_ns = wall_ns() - age;
+	a.accepted_unix_ns = smsr__wall_ns() - age;
 	a.validity_ms = rec->validity_ms;
 	a.text_len = rec->text_len;
 	a.cls = rec->cls;
@@ -109,7 +102,7 @@ void smsr__journal_event(struct smsr_router *r, enum smsr_event_type type,
 	if (jt == SMSR__JREC_SUBMITTED && ids)
 		il = strnlen(ids, 511);
 	memset(s, 0, sizeof(*s));
-	s->ts_unix_ns = wall_ns();
+	s->ts_unix_ns = smsr__wall_ns();
 	s->reason = reason;
 	s->op_code = op_code;
 	s->type = (uint8_t)type;
@@ -136,7 +129,7 @@ uint64_t smsr__journal_handoff(struct smsr_router *r, const struct smsr__rec *re
 	uint64_t lsn = 0;
 
 	memset(&u.st, 0, sizeof(u.st));
-	u.st.ts_unix_ns = wall_ns();
+	u.st.ts_unix_ns = smsr__wall_ns();
 	u.st.type = SMSR_EV_HANDOFF;
 	u.st.attempt = rec->attempt;
 	u.st.name_len = (uint8_t)nl;

@@ -267,14 +267,6 @@ static bool decode(const struct rv_ent *e, struct smsr_msg *m, struct smsr__jacc
 	return true;
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* What @e becomes (see the file comment). */
 static void plan(const struct smsr_router *r, const struct rv_ent *e, const struct smsr__jaccept *a,
 		 uint64_t now_wall, struct smsr__revive *rv)
@@ -312,7 +304,8 @@ static void drop(struct smsr_router *r, const struct rv_ent *e, int why)
 {
 	char line[160];
 	uint64_t lsn;
-	struct smsr__jstate st = {.ts_unix_ns = wall_ns(), .reason = why, .type = SMSR_EV_FAILED};
+	struct smsr__jstate st = {
+	    .ts_unix_ns = smsr__wall_ns(), .reason = why, .type = SMSR_EV_FAILED};
 
 	(void)smsr__journal_append(r->journal, SMSR__JREC_FINAL, e->id, &st, sizeof(st), &lsn);
 	smsr__journal_release(r->journal, e->accept_lsn);
@@ -325,7 +318,7 @@ static void drop(struct smsr_router *r, const struct rv_ent *e, int why)
 void smsr__journal_recover_run(struct smsr_router *r)
 {
 	struct smsr__revive_set *s = r->revive;
-	uint64_t now_wall = wall_ns(), now_mono = smsr__now_ns();
+	uint64_t now_wall = smsr__wall_ns(), now_mono = smsr__now_ns();
 
 	for (size_t k = 0; k < s->n; k++) {
 		struct rv_ent *e = &s->v[k];
