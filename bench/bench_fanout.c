@@ -191,62 +191,6 @@ static long read_frame(int fd, uint8_t **buf, size_t *cap, int ms)
 	return n;
 }
 
-static uint64_t varint(const uint8_t **p, const uint8_t *end)
-{
-	uint64_t v = 0;
-
-	for (unsigned sh = 0; *p < end && sh < 64; sh += 7) {
-		uint8_t c = *(*p)++;
-
-		v |= (uint64_t)(c & 0x7f) << sh;
-		if (!(c & 0x80))
-			return v;
-	}
-	*p = end;
-	return 0;
-}
-
-/*
- * Walk the fields of the message in [@p, @end): for field @want of wire
- * type 2 set [*@fp, *@fe) and return 1; for varint fields in @vals
- * (indexed by field number, < 20) store their value. 0 if @want is absent.
- */
-static int fields(const uint8_t *p, const uint8_t *end, unsigned want, const uint8_t **fp,
-		  const uint8_t **fe, uint64_t *vals)
-{
-	while (p < end) {
-		uint64_t key = varint(&p, end), len, v;
-
-		switch (key & 7) {
-		case 0:
-			v = varint(&p, end);
-			if (vals && key >> 3 < 20)
-				vals[key >> 3] = v;
-			break;
-		case 1:
-			p += 8;
-			break;
-		case 5:
-			p += 4;
-			break;
-		case 2:
-			len = varint(&p, end);
-			if (len > (uint64_t)(end - p))
-				return 0;
-			if (key >> 3 == want) {
-				*fp = p;
-				*fe = p + len;
-				return 1;
-			}
-			p += len;
-			break;
-		default:
-			return 0;
-		}
-	}
-	return 0;
-}
-
 /* --- the subscriber ------------------------------------------------------------ */
 struct reader {
 	int fd;
@@ -269,9 +213,9 @@ static size_t count_frames(struct reader *rd, const uint8_t *p, size_t n)
 		if (n - used - 4 < len)
 			break;
 		used += 4 + (size_t)len;
-		if (!fields(f + 4, f + 4 + len, 13, &ep, &ee, NULL))
+		if (!bench_pb_fields(f + 4, f + 4 + len, 13, &ep, &ee, NULL))
 			continue;
-		fields(ep, ee, 0, &ep, &ee, ev);
+		bench_pb_fields(ep, ee, 0, &ep, &ee, ev);
 		if (ev[2] >= SMSR_EV_DELIVERED && ev[2] <= SMSR_EV_EXPIRED)
 			atomic_fetch_add(&rd->finals, 1);
 		else if (ev[2] == SMSR__V1__EVENT_TYPE__EVENT_TYPE_OVERFLOW)
@@ -332,7 +276,7 @@ static int answer_ok(int fd)
 	size_t cap = 0;
 	const uint8_t *ep, *ee;
 	long n = read_frame(fd, &buf, &cap, 5000);
-	int rc = n < 0 || fields(buf, buf + n, 2, &ep, &ee, NULL) ? -1 : 0;
+	int rc = n < 0 || bench_pb_fields(buf, buf + n, 2, &ep, &ee, NULL) ? -1 : 0;
 
 	free(buf);
 	return rc;
@@ -421,9 +365,9 @@ static long accepted_of(const uint8_t *p, const uint8_t *end)
 	const uint8_t *sp, *se;
 	uint64_t v[20] = {0};
 
-	if (!fields(p, end, 4, &sp, &se, NULL))
+	if (!bench_pb_fields(p, end, 4, &sp, &se, NULL))
 		return -1;
-	fields(sp, se, 0, &sp, &se, v);
+	bench_pb_fields(sp, se, 0, &sp, &se, v);
 	return (long)v[2];
 }
 

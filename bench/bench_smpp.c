@@ -208,37 +208,14 @@ struct frames {
 	size_t len[DEPTH];
 };
 
-/* DEPTH submit requests of BATCH templated texts, each its own numbers. */
+/* DEPTH submit requests of BATCH templated texts, each its own numbers:
+ * bench_ingest's load. */
 static int frames_init(struct frames *f)
 {
-	static Smsr__V1__Message m[BATCH], *mp[BATCH];
-	static char to[BATCH][16], text[BATCH][160];
-	Smsr__V1__SubmitRequest sr = SMSR__V1__SUBMIT_REQUEST__INIT;
-	Smsr__V1__Request req = SMSR__V1__REQUEST__INIT;
-
-	for (unsigned i = 0; i < BATCH; i++) {
-		smsr__v1__message__init(&m[i]);
-		snprintf(to[i], sizeof(to[i]), "1%u%08u", 38 + i % 2, 10000000 + i * 7919);
-		m[i].recipient = to[i];
-		m[i].text = text[i];
-		mp[i] = &m[i];
-	}
-	sr.n_messages = BATCH;
-	sr.messages = mp;
-	req.body_case = SMSR__V1__REQUEST__BODY_SUBMIT;
-	req.submit = &sr;
-	for (unsigned k = 0; k < DEPTH; k++) {
-		for (unsigned i = 0; i < BATCH; i++) {
-			uint64_t r = (k * 1000003ull + i) * 0x9e3779b97f4a7c15ull;
-
-			bench_text_of(i % 5, (unsigned)(r >> 40) % 1000000,
-				      (unsigned)(r >> 20) % 1000, text[i], sizeof(text[i]));
-		}
-		req.call_id = k + 1;
-		f->fr[k] = bench_frame(&req, &f->len[k]);
+	bench_templated_frames(DEPTH, BATCH, f->fr, f->len);
+	for (unsigned k = 0; k < DEPTH; k++)
 		if (!f->fr[k])
 			return -1;
-	}
 	return 0;
 }
 

@@ -331,18 +331,21 @@ static inline uint64_t bench_pb_varint(const uint8_t **p, const uint8_t *end)
 }
 
 /*
- * Field @want (length-delimited) of the message in [@p, @end): sets
- * [*@fp, *@fe) and returns 1, or 0. Skips the other fields by wire type.
+ * Walk the fields of the message in [@p, @end): for field @want of wire
+ * type 2 set [*@fp, *@fe) and return 1; store varint fields in @vals
+ * (indexed by field number, < 20; may be NULL). 0 if @want is absent.
  */
-static inline int bench_pb_field(const uint8_t *p, const uint8_t *end, unsigned want,
-				 const uint8_t **fp, const uint8_t **fe)
+static inline int bench_pb_fields(const uint8_t *p, const uint8_t *end, unsigned want,
+				  const uint8_t **fp, const uint8_t **fe, uint64_t *vals)
 {
 	while (p < end) {
-		uint64_t key = bench_pb_varint(&p, end), len;
+		uint64_t key = bench_pb_varint(&p, end), len, v;
 
 		switch (key & 7) {
 		case 0:
-			bench_pb_varint(&p, end);
+			v = bench_pb_varint(&p, end);
+			if (vals && key >> 3 < 20)
+				vals[key >> 3] = v;
 			break;
 		case 1:
 			p += 8;
@@ -366,6 +369,13 @@ static inline int bench_pb_field(const uint8_t *p, const uint8_t *end, unsigned 
 		}
 	}
 	return 0;
+}
+
+/* Field @want (length-delimited) of the message in [@p, @end), as above. */
+static inline int bench_pb_field(const uint8_t *p, const uint8_t *end, unsigned want,
+				 const uint8_t **fp, const uint8_t **fe)
+{
+	return bench_pb_fields(p, end, want, fp, fe, NULL);
 }
 
 /* SubmitResponse.accepted (field 2) of Response.submit (field 4); -1 if none. */

@@ -2,8 +2,8 @@
 /*
  * Description: the journal (core/journal/) keeps what is appended. Its
  * CRC32C gives the standard check value. Records appended from one and
- * from four threads come back from replay after a close, every one, in per-thread order, with LSNs that only grow and a
- * durable LSN that reaches the last; in sync mode the durable LSN moves only
+ * from four threads come back from replay after a close, every one, in per-thread order, with LSNs
+ * that only grow and a durable LSN that reaches the last; in sync mode the durable LSN moves only
  * after the batch's fdatasync (counted and held through the test seam);
  * batch mode flushes on its own; off mode needs no directory. Small
  * segments roll and are deleted once every message in them and before
