@@ -148,11 +148,12 @@ static void hold(struct smsr__worker *w, struct smsr__rec *rec)
 static bool release_held(struct smsr__worker *w, bool all)
 {
 	struct smsr__rec *rec = w->held_head, *keep = NULL, *keep_tail = NULL;
-	uint64_t durable = smsr_router_durable_seq(w->r);
+	uint64_t durable;
 	bool any = false;
 
 	if (!rec && !w->nstaged)
-		return false;
+		return false; /* the common case, every turn: nothing waits */
+	durable = smsr_router_durable_seq(w->r);
 	/* Look again only when the durable position moved: once a commit. */
 	if (!all && durable == w->held_seen)
 		return false;
@@ -200,7 +201,7 @@ static bool take_chains(struct smsr__worker *w)
 			struct smsr__rec *rec = chain;
 
 			chain = rec->next;
-			if (w->held_head || !smsr__journal_durable(w->r, rec))
+			if (w->r->journal_hold && (w->held_head || !smsr__journal_durable(w->r, rec)))
 				hold(w, rec); /* in order behind what is held already */
 			else
 				queue_rec(w, rec);
