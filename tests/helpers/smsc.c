@@ -230,3 +230,16 @@ long smsc_log_count(struct smsc_proc *s, const char *const *needles)
 	fclose(f);
 	return count;
 }
+
+long smsc_log_wait(struct smsc_proc *s, const char *const *needles, long n, unsigned ms)
+{
+	long got = smsc_log_count(s, needles);
+
+	for (unsigned t = 0; got < n && t < ms; t += 10) {
+		nap_ms(10);
+		got = smsc_log_count(s, needles);
+	}
+	if (got == n)
+		nap_ms(50); /* a line too many would come now, if at all */
+	return got == n ? smsc_log_count(s, needles) : got;
+}

@@ -49,5 +49,11 @@ bool smsc_wait(struct smsc_proc *s, const char *counter, long n, unsigned ms);
 
 /* Lines of the log containing every one of @needles (NULL-terminated). */
 long smsc_log_count(struct smsc_proc *s, const char *const *needles);
+/*
+ * The same, once it reaches @n or after @ms: the peer writes its log a moment
+ * after it answers (batched), so a test that has seen the answers waits for
+ * the lines. Returns the count then (more than @n shows too).
+ */
+long smsc_log_wait(struct smsc_proc *s, const char *const *needles, long n, unsigned ms);
 
 #endif

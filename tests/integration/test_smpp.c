@@ -117,13 +117,16 @@ static void test_smpp_mixed_batch_ends_as_receipts_say(void **state)
 		assert_int_equal(f.op_code, 34);
 	}
 	/* On the wire: GSM-7 as data_coding 0, Chinese as 8, E.164 without '+'. */
-	assert_int_equal(
-	    smsc_log_count(&s, (const char *[]){"\"submit_sm\"", "\"data_coding\":0",
-						"\"destination_addr\":\"8613812345678\"",
-						"\"dest_addr_ton\":1", NULL}),
-	    20);
-	assert_int_equal(smsc_log_count(&s, (const char *[]){"\"submit_sm\"", "\"data_coding\":8",
-							     "\"source_addr\":\"10690001\"", NULL}),
+	assert_int_equal(smsc_log_wait(&s,
+				       (const char *[]){"\"submit_sm\"", "\"data_coding\":0",
+							"\"destination_addr\":\"8613812345678\"",
+							"\"dest_addr_ton\":1", NULL},
+				       20, 3000),
+			 20);
+	assert_int_equal(smsc_log_wait(&s,
+				       (const char *[]){"\"submit_sm\"", "\"data_coding\":8",
+							"\"source_addr\":\"10690001\"", NULL},
+				       20, 3000),
 			 20);
 	smsr_router_destroy(r);
 	smsc_stop(&s);
@@ -157,7 +160,7 @@ static void long_message_in(const char *params, const char *const *needles, long
 	id = submit(r, "+8613812345678", gsm, SMSR_CLASS_NOTICE);
 	assert_true(evlog_wait_finals(&log, 1, 20000));
 	assert_int_equal(final_of(&log, id).type, SMSR_EV_DELIVERED);
-	assert_int_equal(smsc_log_count(&s, needles), want);
+	assert_int_equal(smsc_log_wait(&s, needles, want, 3000), want);
 	smsr_router_destroy(r);
 	smsc_stop(&s);
 	evlog_fini(&log);
@@ -201,12 +204,14 @@ static void test_smpp_gsm_extension_and_emoji(void **state)
 	assert_int_equal(evlog_count(&log, SMSR_EV_DELIVERED), 2);
 	/* "Price: 5" then ESC 0x65 for the euro sign. */
 	assert_int_equal(
-	    smsc_log_count(&s, (const char *[]){"\"data_coding\":0",
-						"\"short_message\":\"50726963653a20351b65", NULL}),
+	    smsc_log_wait(&s,
+			  (const char *[]){"\"data_coding\":0",
+					   "\"short_message\":\"50726963653a20351b65", NULL},
+			  1, 3000),
 	    1);
 	/* U+1F389 as the surrogate pair D83C DF89. */
 	assert_int_equal(
-	    smsc_log_count(&s, (const char *[]){"\"data_coding\":8", "d83cdf89", NULL}), 1);
+	    smsc_log_wait(&s, (const char *[]){"\"data_coding\":8", "d83cdf89", NULL}, 1, 3000), 1);
 	smsr_router_destroy(r);
 	smsc_stop(&s);
 	evlog_fini(&log);
@@ -278,9 +283,11 @@ static void test_smpp_receipt_decimal_answer_hex_receipt(void **state)
 
 static void two_tx_one_rx(struct smsc_proc *s)
 {
-	assert_int_equal(smsc_log_count(s, (const char *[]){"\"bind_transmitter\"", NULL}), 2);
-	assert_int_equal(smsc_log_count(s, (const char *[]){"\"bind_receiver\"", NULL}), 1);
-	assert_int_equal(smsc_log_count(s, (const char *[]){"\"bind_transceiver\"", NULL}), 0);
+	assert_int_equal(smsc_log_wait(s, (const char *[]){"\"bind_transmitter\"", NULL}, 2, 3000),
+			 2);
+	assert_int_equal(smsc_log_wait(s, (const char *[]){"\"bind_receiver\"", NULL}, 1, 3000), 1);
+	assert_int_equal(smsc_log_wait(s, (const char *[]){"\"bind_transceiver\"", NULL}, 0, 3000),
+			 0);
 }
 
 /* Transmitters submit, a receiver brings the receipts (of both). */

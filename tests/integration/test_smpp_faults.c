@@ -160,8 +160,10 @@ static void test_smpp_permanent_fails_at_once_temporary_is_retried(void **state)
 	assert_int_equal(count_events(&log, SMSR_EV_FAILED, -SMSR_ECHANERR), 5);
 	info(r, 0, &ci);
 	assert_true(ci.retried >= 10);
-	assert_int_equal(smsc_log_count(&s, (const char *[]){"\"8613712345678\"", NULL}), 5);
-	assert_int_equal(smsc_log_count(&s, (const char *[]){"\"8613612345678\"", NULL}), 15);
+	assert_int_equal(smsc_log_wait(&s, (const char *[]){"\"8613712345678\"", NULL}, 5, 3000),
+			 5);
+	assert_int_equal(smsc_log_wait(&s, (const char *[]){"\"8613612345678\"", NULL}, 15, 3000),
+			 15);
 	smsr_router_destroy(r);
 	smsc_stop(&s);
 	evlog_fini(&log);
@@ -185,7 +187,7 @@ static void test_smpp_unanswered_submits_resent_by_class(void **state)
 	assert_int_equal(evlog_not_one_final(&log), 0);
 	/* Codes went again through b and arrived; promotions were not resent. */
 	assert_int_equal(evlog_count(&log, SMSR_EV_DELIVERED), 10);
-	assert_int_equal(smsc_log_count(&sb, (const char *[]){"\"submit_sm\"", NULL}), 10);
+	assert_int_equal(smsc_log_wait(&sb, (const char *[]){"\"submit_sm\"", NULL}, 10, 3000), 10);
 	assert_int_equal(count_events(&log, SMSR_EV_FAILED, -SMSR_ETIMEOUT), 10);
 	smsr_router_destroy(r);
 	smsc_stop(&sa);

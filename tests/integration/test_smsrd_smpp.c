@@ -164,8 +164,8 @@ static void test_smsrd_smpp_submits_follow_receipts(void **state)
 	assert_int_equal(atoi(st), SMSR__V1__EVENT_TYPE__EVENT_TYPE_DELIVERED);
 	/* The carrier's id, as the SMSC gave it, in the history. */
 	assert_true(strlen(msgid) >= 8);
-	assert_int_equal(smsc_log_count(&g.smsc, (const char *[]){"\"submit_sm\"", msgid, NULL}),
-			 1);
+	assert_int_equal(
+	    smsc_log_wait(&g.smsc, (const char *[]){"\"submit_sm\"", msgid, NULL}, 1, 3000), 1);
 	rig_stop(&g);
 }
 
